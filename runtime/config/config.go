@@ -1,0 +1,279 @@
+// Package config reads, validates, resolves and prints the YAML run config
+// of ssdgm, whose keys, defaults and ranges are all defined in one table.
+//
+// Decoding is strict: an unknown key (with a "did you mean" suggestion), a
+// value of the wrong type or out of range, and a duplicate key are errors
+// reported as "file:line:col: message", all of them at once, sorted by
+// position.
+//
+// Discrete latents are configured as
+//
+//	discrete:
+//	  default: enumerate     # or relax
+//	  temperature: 0.66      # of the Concrete relaxation
+//	  vars: {y: relax}       # per-variable overrides of default
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is a run config. Pointer fields are nil when the config leaves
+// them to be derived (see Resolve).
+type Config struct {
+	Name          string
+	Dataset       string
+	DataDir       string
+	MaxTrain      int
+	Labelled      Labelled
+	Alpha         *float64
+	Gamma         float64
+	Samples       int
+	Discrete      Discrete
+	Batch         Batch
+	Optimizer     Optimizer
+	Epochs        int
+	StepsPerEpoch int
+	EvalEvery     int
+	Seed          int64
+	Dtype         string
+	Out           string
+}
+
+// Labelled says how the labelled subset is drawn.
+type Labelled struct {
+	Count    int
+	Balanced bool
+	Seed     *int64
+}
+
+// Discrete says how unobserved discrete latents are handled.
+type Discrete struct {
+	Default     string
+	Temperature float64
+	Vars        map[string]string
+}
+
+// Batch holds the batch sizes of one training step.
+type Batch struct {
+	Labelled   int
+	Unlabelled int
+}
+
+// Optimizer holds the optimizer settings.
+type Optimizer struct {
+	Name  string
+	LR    float64
+	Beta1 float64
+	Beta2 float64
+	Eps   float64
+}
+
+// Default returns the config with every key at its default.
+func Default() *Config {
+	c := &Config{}
+	for _, k := range keys() {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(k.path+": "+k.def), &n); err != nil {
+			panic("config: bad default for " + k.path + ": " + err.Error()) // programming error in the table
+		}
+		if msg := setLeaf(c, k, n.Content[0].Content[1]); msg != "" {
+			panic("config: bad default for " + k.path + ": " + msg)
+		}
+	}
+	return c
+}
+
+// Load reads and parses the config file at path.
+func Load(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, src)
+}
+
+// Parse parses a config from src; name is the file name used in errors.
+// Keys absent from src keep their defaults. The error, if any, is an
+// ErrorList.
+func Parse(name string, src []byte) (*Config, error) {
+	c := Default()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, ErrorList{syntaxError(name, src, err)}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return c, nil // empty file: all defaults
+	}
+	d := decoder{file: name, table: keys(), cfg: c}
+	d.mapping(doc.Content[0], "")
+	if len(d.errs) > 0 {
+		d.errs.sort()
+		return nil, d.errs
+	}
+	return c, nil
+}
+
+// syntaxError turns a yaml.v3 error ("yaml: line 3: ...") into an Error.
+// yaml.v3 often reports the line where the enclosing block starts, so the
+// line given is the first line at which a prefix of src stops parsing.
+func syntaxError(file string, src []byte, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if _, e := fmt.Sscanf(msg, "line %d:", &line); e == nil {
+		_, msg, _ = strings.Cut(msg, ": ")
+	}
+	lines := strings.SplitAfter(string(src), "\n")
+	for k := 1; k <= len(lines); k++ {
+		var n yaml.Node
+		if yaml.Unmarshal([]byte(strings.Join(lines[:k], "")), &n) != nil {
+			line = k
+			break
+		}
+	}
+	return &Error{Pos: Pos{File: file, Line: line}, Msg: "syntax error: " + msg}
+}
+
+// Set sets the key at a dotted path ("batch.labelled", "discrete.vars.y")
+// from a command-line value, which is read as a YAML scalar ("64", "true",
+// "null", "relax"), except that string keys take the value literally; an
+// empty value is the empty string. It validates like Parse, with the same
+// messages, and leaves c unchanged on error.
+func (c *Config) Set(path, value string) error {
+	table := keys()
+	var node *yaml.Node
+	if k, ok := lookup(table, path); (ok && k.kind == kindString) || value == "" {
+		// Strings are taken literally: --name 2024 names the run "2024".
+		node = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+	} else {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(value), &doc); err != nil || len(doc.Content) == 0 {
+			node = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+		} else {
+			node = doc.Content[0]
+		}
+	}
+	tmp := c.Clone()
+	d := decoder{table: table, cfg: tmp, noPos: true}
+	if sec, name, ok := strings.Cut(path, "."); ok && sec == "discrete" && strings.HasPrefix(name, "vars.") {
+		d.varEntry(name[len("vars."):], node)
+	} else if k, ok := lookup(table, path); ok {
+		d.leaf(k, node)
+	} else if isSection(table, path) {
+		d.errorf(nil, "%s is a section, not a key; set one of: %s", path, strings.Join(prefixed(path, children(table, path)), ", "))
+	} else {
+		d.unknown(nil, path, allPaths(table))
+	}
+	if len(d.errs) > 0 {
+		return d.errs[0]
+	}
+	*c = *tmp
+	return nil
+}
+
+// Clone returns a deep copy of c.
+func (c *Config) Clone() *Config {
+	n := *c
+	if c.Alpha != nil {
+		a := *c.Alpha
+		n.Alpha = &a
+	}
+	if c.Labelled.Seed != nil {
+		s := *c.Labelled.Seed
+		n.Labelled.Seed = &s
+	}
+	n.Discrete.Vars = maps.Clone(c.Discrete.Vars)
+	if n.Discrete.Vars == nil {
+		n.Discrete.Vars = map[string]string{}
+	}
+	return &n
+}
+
+// Rho returns the supervision rate ρ = γM/(N+γM) for n unlabelled
+// training examples, or 0 when there is no supervision.
+func (c *Config) Rho(n int) float64 {
+	gm := c.Gamma * float64(c.Labelled.Count)
+	if gm == 0 {
+		return 0
+	}
+	return gm / (float64(n) + gm)
+}
+
+// ResolveAlpha returns α: the configured value, or else the paper's rule
+// α = 0.1/ρ for n unlabelled training examples (0 when M = 0).
+func (c *Config) ResolveAlpha(n int) float64 {
+	if c.Alpha != nil {
+		return *c.Alpha
+	}
+	rho := c.Rho(n)
+	if rho == 0 {
+		return 0
+	}
+	return 0.1 / rho
+}
+
+// LabelledSeed returns the seed of the labelled-subset draw: labelled.seed,
+// or else the run seed.
+func (c *Config) LabelledSeed() int64 {
+	if c.Labelled.Seed != nil {
+		return *c.Labelled.Seed
+	}
+	return c.Seed
+}
+
+// RunName returns the run name: name, or else the given model name.
+func (c *Config) RunName(model string) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return model
+}
+
+// Method returns how the discrete variable v is handled: Enumerate or
+// Relax.
+func (c *Config) Method(v string) string {
+	if m, ok := c.Discrete.Vars[v]; ok {
+		return m
+	}
+	return c.Discrete.Default
+}
+
+// Resolve fills the derived keys in place (alpha from n unlabelled
+// training examples, labelled.seed from seed, name from the model name),
+// so that Marshal prints the values the run actually uses.
+func (c *Config) Resolve(n int, model string) {
+	a := c.ResolveAlpha(n)
+	c.Alpha = &a
+	s := c.LabelledSeed()
+	c.Labelled.Seed = &s
+	c.Name = c.RunName(model)
+}
+
+// Hash returns the hex SHA-256 of the canonical form, Marshal.
+func (c *Config) Hash() string {
+	sum := sha256.Sum256(c.Marshal())
+	return hex.EncodeToString(sum[:])
+}
+
+func prefixed(prefix string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = prefix + "." + n
+	}
+	return out
+}
+
+func allPaths(table []key) []string {
+	out := make([]string, len(table))
+	for i, k := range table {
+		out[i] = k.path
+	}
+	return out
+}

@@ -1,0 +1,235 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// kind is the YAML type a key accepts.
+type kind int
+
+const (
+	kindInt kind = iota
+	kindFloat
+	kindBool
+	kindString
+	kindEnum
+	kindVarMap // discrete.vars: variable name → enum value
+)
+
+func (k kind) String() string {
+	switch k {
+	case kindInt:
+		return "integer"
+	case kindFloat:
+		return "number"
+	case kindBool:
+		return "boolean"
+	case kindString:
+		return "string"
+	case kindEnum:
+		return "string"
+	case kindVarMap:
+		return "mapping"
+	}
+	return "?"
+}
+
+// bound is an optional numeric range: lo ≤ v (or lo < v), v ≤ hi (or v < hi).
+type bound struct {
+	hasLo, hasHi   bool
+	lo, hi         float64
+	loOpen, hiOpen bool
+}
+
+func atLeast(lo float64) bound { return bound{hasLo: true, lo: lo} }
+func above(lo float64) bound   { return bound{hasLo: true, lo: lo, loOpen: true} }
+
+// halfOpen is [lo, hi).
+func halfOpen(lo, hi float64) bound {
+	return bound{hasLo: true, lo: lo, hasHi: true, hi: hi, hiOpen: true}
+}
+
+func (b bound) check(v float64) bool {
+	if b.hasLo && (v < b.lo || b.loOpen && v == b.lo) {
+		return false
+	}
+	if b.hasHi && (v > b.hi || b.hiOpen && v == b.hi) {
+		return false
+	}
+	return true
+}
+
+// String renders the range for messages and docs, e.g. ">= 1", "> 0", "[0, 1)".
+func (b bound) String() string {
+	switch {
+	case b.hasLo && b.hasHi:
+		l, r := "[", "]"
+		if b.loOpen {
+			l = "("
+		}
+		if b.hiOpen {
+			r = ")"
+		}
+		return fmt.Sprintf("%s%g, %g%s", l, b.lo, b.hi, r)
+	case b.hasLo && b.loOpen:
+		return fmt.Sprintf("> %g", b.lo)
+	case b.hasLo:
+		return fmt.Sprintf(">= %g", b.lo)
+	case b.hasHi && b.hiOpen:
+		return fmt.Sprintf("< %g", b.hi)
+	case b.hasHi:
+		return fmt.Sprintf("<= %g", b.hi)
+	}
+	return ""
+}
+
+// key describes one config key: its dotted path, type, default (as YAML
+// text, decoded by the same code as user input), range and documentation.
+// The table returned by keys is the single place where defaults live.
+type key struct {
+	path     string
+	kind     kind
+	nullable bool // null is accepted and means nullDoc
+	nullDoc  string
+	def      string // default, as YAML scalar text
+	enum     []string
+	rng      bound
+	doc      string
+	// field returns a pointer to the Go field: *int, *int64, *float64,
+	// *bool, *string, **int64, **float64 or *map[string]string.
+	field func(c *Config) any
+}
+
+// Discrete-variable handling methods.
+const (
+	Enumerate = "enumerate" // sum the variable out exactly
+	Relax     = "relax"     // Concrete (Gumbel-softmax) relaxation
+)
+
+// keys returns the key table, in the order Marshal and Docs print it.
+func keys() []key {
+	methods := []string{Enumerate, Relax}
+	return []key{
+		{path: "name", kind: kindString, def: `""`, nullDoc: "the spec's model name",
+			doc:   "Run name: the run folder is OUT/NAME (then NAME_1, NAME_2, ... if taken). Empty: the spec's model name.",
+			field: func(c *Config) any { return &c.Name }},
+		{path: "dataset", kind: kindString, def: "mnist",
+			doc:   "Dataset to train on.",
+			field: func(c *Config) any { return &c.Dataset }},
+		{path: "data_dir", kind: kindString, def: `""`,
+			doc:   "Folder holding the dataset files. Empty: found automatically.",
+			field: func(c *Config) any { return &c.DataDir }},
+		{path: "max_train", kind: kindInt, def: "0", rng: atLeast(0),
+			doc:   "Use only the first max_train training examples (0: all). For quick runs and tests.",
+			field: func(c *Config) any { return &c.MaxTrain }},
+		{path: "labelled.count", kind: kindInt, def: "100", rng: atLeast(0),
+			doc:   "M, the number of labelled training examples (0: unsupervised). Drawn once, fixed for the whole run.",
+			field: func(c *Config) any { return &c.Labelled.Count }},
+		{path: "labelled.balanced", kind: kindBool, def: "true",
+			doc:   "Draw the same number of labelled examples from every class (remainder spread over classes chosen by the seed).",
+			field: func(c *Config) any { return &c.Labelled.Balanced }},
+		{path: "labelled.seed", kind: kindInt, nullable: true, def: "null", nullDoc: "the run seed",
+			doc:   "Seed of the labelled-subset draw. null: the run seed.",
+			field: func(c *Config) any { return &c.Labelled.Seed }},
+		{path: "alpha", kind: kindFloat, nullable: true, def: "null", rng: atLeast(0), nullDoc: "0.1/ρ",
+			doc:   "α, weight of the extra supervised term (1+α)·log w. null: the paper's rule α = 0.1/ρ with ρ = γM/(N+γM).",
+			field: func(c *Config) any { return &c.Alpha }},
+		{path: "gamma", kind: kindFloat, def: "1", rng: above(0),
+			doc:   "γ, weight of the supervised objective relative to the unsupervised one.",
+			field: func(c *Config) any { return &c.Gamma }},
+		{path: "samples", kind: kindInt, def: "1", rng: atLeast(1),
+			doc:   "S, encoder samples per data point.",
+			field: func(c *Config) any { return &c.Samples }},
+		{path: "discrete.default", kind: kindEnum, def: Enumerate, enum: methods,
+			doc:   "How unobserved discrete latents are handled: enumerate (summed out exactly) or relax (Concrete relaxation).",
+			field: func(c *Config) any { return &c.Discrete.Default }},
+		{path: "discrete.temperature", kind: kindFloat, def: "0.66", rng: above(0),
+			doc:   "Temperature of the Concrete relaxation.",
+			field: func(c *Config) any { return &c.Discrete.Temperature }},
+		{path: "discrete.vars", kind: kindVarMap, def: "{}", enum: methods,
+			doc:   "Per-variable override of discrete.default, e.g. `{y: relax}`.",
+			field: func(c *Config) any { return &c.Discrete.Vars }},
+		{path: "batch.labelled", kind: kindInt, def: "100", rng: atLeast(1),
+			doc:   "Labelled examples per step.",
+			field: func(c *Config) any { return &c.Batch.Labelled }},
+		{path: "batch.unlabelled", kind: kindInt, def: "128", rng: atLeast(1),
+			doc:   "Unlabelled examples per step.",
+			field: func(c *Config) any { return &c.Batch.Unlabelled }},
+		{path: "optimizer.name", kind: kindEnum, def: "adam", enum: []string{"adam"},
+			doc:   "Optimizer (only adam).",
+			field: func(c *Config) any { return &c.Optimizer.Name }},
+		{path: "optimizer.lr", kind: kindFloat, def: "0.001", rng: above(0),
+			doc:   "Learning rate.",
+			field: func(c *Config) any { return &c.Optimizer.LR }},
+		{path: "optimizer.beta1", kind: kindFloat, def: "0.9", rng: halfOpen(0, 1),
+			doc:   "Adam β1, decay of the first-moment estimate.",
+			field: func(c *Config) any { return &c.Optimizer.Beta1 }},
+		{path: "optimizer.beta2", kind: kindFloat, def: "0.999", rng: halfOpen(0, 1),
+			doc:   "Adam β2, decay of the second-moment estimate.",
+			field: func(c *Config) any { return &c.Optimizer.Beta2 }},
+		{path: "optimizer.eps", kind: kindFloat, def: "1e-08", rng: above(0),
+			doc:   "Adam ε, added to the denominator.",
+			field: func(c *Config) any { return &c.Optimizer.Eps }},
+		{path: "epochs", kind: kindInt, def: "50", rng: atLeast(1),
+			doc:   "Number of epochs.",
+			field: func(c *Config) any { return &c.Epochs }},
+		{path: "steps_per_epoch", kind: kindInt, def: "0", rng: atLeast(0),
+			doc:   "Steps per epoch (0: N / batch.unlabelled, rounded up).",
+			field: func(c *Config) any { return &c.StepsPerEpoch }},
+		{path: "eval_every", kind: kindInt, def: "1", rng: atLeast(1),
+			doc:   "Evaluate on the validation set every this many epochs.",
+			field: func(c *Config) any { return &c.EvalEvery }},
+		{path: "seed", kind: kindInt, def: "1",
+			doc:   "Run seed: parameters initialisation, sampling, shuffling.",
+			field: func(c *Config) any { return &c.Seed }},
+		{path: "dtype", kind: kindEnum, def: "float32", enum: []string{"float32", "float64"},
+			doc:   "Floating-point type of parameters and computation.",
+			field: func(c *Config) any { return &c.Dtype }},
+		{path: "out", kind: kindString, def: "runs",
+			doc:   "Folder that holds run folders.",
+			field: func(c *Config) any { return &c.Out }},
+	}
+}
+
+// lookup finds the key with the given dotted path.
+func lookup(table []key, path string) (key, bool) {
+	for _, k := range table {
+		if k.path == path {
+			return k, true
+		}
+	}
+	return key{}, false
+}
+
+// isSection reports whether path names a section (a mapping of keys).
+func isSection(table []key, path string) bool {
+	for _, k := range table {
+		if strings.HasPrefix(k.path, path+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// children lists the names directly under section prefix ("" for the top
+// level), in table order, without duplicates.
+func children(table []key, prefix string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, k := range table {
+		rest := k.path
+		if prefix != "" {
+			if !strings.HasPrefix(k.path, prefix+".") {
+				continue
+			}
+			rest = k.path[len(prefix)+1:]
+		}
+		name, _, _ := strings.Cut(rest, ".")
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	return out
+}
