@@ -1,0 +1,241 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Act names an element-wise activation.
+type Act string
+
+// The activations. None is the identity.
+const (
+	None     Act = "none"
+	ReLU     Act = "relu"
+	Softplus Act = "softplus"
+	Sigmoid  Act = "sigmoid"
+	Tanh     Act = "tanh"
+	ELU      Act = "elu"
+)
+
+// Acts returns every activation, in a fixed order.
+func Acts() []Act { return []Act{None, ReLU, Softplus, Sigmoid, Tanh, ELU} }
+
+// ParseAct returns the activation called name, or an error naming the
+// known ones.
+func ParseAct(name string) (Act, error) {
+	for _, a := range Acts() {
+		if string(a) == name {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("unknown activation %q (want one of %v)", name, Acts())
+}
+
+// actF returns the activation of one value, computed in float64. Softplus is
+// log1p(exp(-|x|)) + max(x, 0), stable for any x; sigmoid is written so
+// that exp never overflows.
+func actF(a Act, x float64) float64 {
+	switch a {
+	case ReLU:
+		return math.Max(x, 0)
+	case Softplus:
+		return math.Log1p(math.Exp(-math.Abs(x))) + math.Max(x, 0)
+	case Sigmoid:
+		if x >= 0 {
+			return 1 / (1 + math.Exp(-x))
+		}
+		e := math.Exp(x)
+		return e / (1 + e)
+	case Tanh:
+		return math.Tanh(x)
+	case ELU:
+		if x > 0 {
+			return x
+		}
+		return math.Expm1(x)
+	}
+	return x
+}
+
+// actD returns the derivative of the activation at the input whose output
+// is y, from y alone (so backward passes need not keep the input).
+func actD(a Act, y float64) float64 {
+	switch a {
+	case ReLU:
+		if y > 0 {
+			return 1
+		}
+		return 0
+	case Softplus: // sigmoid(x) = 1 - exp(-softplus(x))
+		return -math.Expm1(-y)
+	case Sigmoid:
+		return y * (1 - y)
+	case Tanh:
+		return 1 - y*y
+	case ELU:
+		if y > 0 {
+			return 1
+		}
+		return y + 1
+	}
+	return 1
+}
+
+func actK[T float](a Act, out, x []T) {
+	if a == ReLU {
+		for i, v := range x {
+			out[i] = max(v, 0)
+		}
+		return
+	}
+	for i, v := range x {
+		out[i] = T(actF(a, float64(v)))
+	}
+}
+
+func actGradK[T float](a Act, dx, y, g []T) {
+	if a == ReLU {
+		for i, v := range y {
+			if v > 0 {
+				dx[i] = g[i]
+			}
+		}
+		return
+	}
+	for i, v := range y {
+		dx[i] = g[i] * T(actD(a, float64(v)))
+	}
+}
+
+// Activate applies the activation a element-wise to x (a vector or a
+// matrix). None returns x itself.
+func Activate(x *G.Node, a Act) (*G.Node, error) {
+	if _, err := ParseAct(string(a)); err != nil {
+		return nil, err
+	}
+	if x == nil {
+		return nil, fmt.Errorf("Activate(%s): nil input", a)
+	}
+	if a == None {
+		return x, nil
+	}
+	d := x.Shape().Dims()
+	if d < 1 || d > 2 {
+		return nil, fmt.Errorf("Activate(%s): want a vector or matrix, got %v", a, x.Shape())
+	}
+	same := func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
+	o := &op{name: "Act(" + string(a) + ")", inDims: []int{d}, outDims: d, shape: same, diff: []bool{true},
+		k: kernel{
+			f32: func(out []float32, in [][]float32) error { actK(a, out, in[0]); return nil },
+			f64: func(out []float64, in [][]float64) error { actK(a, out, in[0]); return nil },
+		},
+	}
+	o.grad = func(_ G.Nodes, y, g *G.Node) (G.Nodes, error) {
+		dx, err := actGrad(y, g, a)
+		return G.Nodes{dx}, err
+	}
+	return apply(o, x)
+}
+
+// actGrad returns g ⊙ a'(x) from the activation's output y.
+func actGrad(y, g *G.Node, a Act) (*G.Node, error) {
+	d := y.Shape().Dims()
+	same := func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
+	o := &op{name: "ActGrad(" + string(a) + ")", inDims: []int{d, d}, outDims: d, shape: same, diff: []bool{false, false},
+		k: kernel{
+			f32: func(out []float32, in [][]float32) error { actGradK(a, out, in[0], in[1]); return nil },
+			f64: func(out []float64, in [][]float64) error { actGradK(a, out, in[0], in[1]); return nil },
+		},
+	}
+	return apply(o, y, g)
+}
+
+// BiasAct returns act(x + b) for x [B, C·R] and a bias b [C] repeated R
+// times per channel: out[n, c·R + r] = act(x[n, c·R + r] + b[c]). R = 1 is
+// the ordinary bias add of a linear layer; R = H·W adds a per-channel bias
+// to a convolution's output. It is one fused op (no copy of the bias to the
+// batch); its backward pass forms g ⊙ act' once and sums it for b.
+func BiasAct(x, b *G.Node, repeat int, a Act) (*G.Node, error) {
+	name := fmt.Sprintf("BiasAct(%s,R=%d)", a, repeat)
+	if _, err := ParseAct(string(a)); err != nil {
+		return nil, err
+	}
+	if x == nil || b == nil {
+		return nil, fmt.Errorf("%s: nil input", name)
+	}
+	if repeat < 1 {
+		return nil, fmt.Errorf("%s: repeat must be positive", name)
+	}
+	o := &op{name: name, inDims: []int{2, 1}, outDims: 2, diff: []bool{true, true},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) {
+			if len(in[0]) != 2 || len(in[1]) != 1 || in[0][1] != in[1][0]*repeat {
+				return nil, fmt.Errorf("%s: x %v does not match bias %v", name, in[0], in[1])
+			}
+			return in[0].Clone(), nil
+		},
+		k: kernel{
+			f32: func(out []float32, in [][]float32) error { biasActK(a, out, in[0], in[1], repeat); return nil },
+			f64: func(out []float64, in [][]float64) error { biasActK(a, out, in[0], in[1], repeat); return nil },
+		},
+	}
+	o.grad = func(in G.Nodes, y, g *G.Node) (G.Nodes, error) {
+		dpre := g
+		if a != None {
+			var err error
+			if dpre, err = actGrad(y, g, a); err != nil {
+				return nil, err
+			}
+		}
+		db, err := biasGrad(dpre, in[1].Shape()[0], repeat)
+		return G.Nodes{dpre, db}, err
+	}
+	return apply(o, x, b)
+}
+
+// BiasAdd returns x + b for x [B, D] and b [D]; see BiasAct.
+func BiasAdd(x, b *G.Node) (*G.Node, error) { return BiasAct(x, b, 1, None) }
+
+func biasActK[T float](a Act, out, x, b []T, r int) {
+	d := len(b) * r
+	for i := 0; i+d <= len(x); i += d {
+		for c, bc := range b {
+			o, xi := out[i+c*r:i+(c+1)*r], x[i+c*r:i+(c+1)*r]
+			for j, v := range xi {
+				o[j] = v + bc
+			}
+		}
+		if a != None {
+			actK(a, out[i:i+d], out[i:i+d])
+		}
+	}
+}
+
+// biasGrad sums g [B, C·R] over the batch and the repeats, giving [C].
+func biasGrad(g *G.Node, c, r int) (*G.Node, error) {
+	name := fmt.Sprintf("BiasGrad(C=%d,R=%d)", c, r)
+	o := &op{name: name, inDims: []int{2}, outDims: 1, diff: []bool{false},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.Shape{c}, nil },
+		k: kernel{
+			f32: func(out []float32, in [][]float32) error { biasGradK(out, in[0], r); return nil },
+			f64: func(out []float64, in [][]float64) error { biasGradK(out, in[0], r); return nil },
+		},
+	}
+	return apply(o, g)
+}
+
+func biasGradK[T float](out, g []T, r int) {
+	d := len(out) * r
+	for i := 0; i+d <= len(g); i += d {
+		for c := range out {
+			var s T
+			for _, v := range g[i+c*r : i+(c+1)*r] {
+				s += v
+			}
+			out[c] += s
+		}
+	}
+}
