@@ -1,0 +1,176 @@
+package data
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Info describes a known dataset for `ssdgm data list`: its schema, whether
+// its files were found and where they were looked for.
+type Info struct {
+	Name   string
+	Doc    string // one line
+	Shape  [3]int // C, H, W with the given options
+	Schema Schema
+	Found  bool
+	Where  string   // the folder or file it is read from, when found
+	Tried  []string // the places looked at, in order
+	Hint   string   // how to get the files, when not found
+}
+
+// entry is one dataset of the registry.
+type entry struct {
+	name   string
+	doc    string
+	shape  func(Options) [3]int
+	schema func(Options) Schema
+	locate func(Options) (where string, tried []string, hint string)
+	open   func(Options) (*Dataset, error)
+}
+
+func registry() []entry {
+	return []entry{
+		{
+			name:   "mnist",
+			doc:    "MNIST handwritten digits, 28×28 grey (train 50,000 / val 10,000 / test 10,000)",
+			shape:  func(Options) [3]int { return [3]int{1, 28, 28} },
+			schema: func(Options) Schema { return Schema{digitLabel()} },
+			locate: locateMNIST,
+			open:   openMNIST,
+		},
+		{
+			name:   "fashion-mnist",
+			doc:    "Fashion-MNIST clothing items, 28×28 grey (train 50,000 / val 10,000 / test 10,000)",
+			shape:  func(Options) [3]int { return [3]int{1, 28, 28} },
+			schema: func(Options) Schema { return Schema{fashionLabel()} },
+			locate: locateFashion,
+			open:   openFashion,
+		},
+		{
+			name:   "yaleb",
+			doc:    "Extended Yale B cropped faces, grey, 38 subjects × 64 lightings",
+			shape:  func(o Options) [3]int { y := o.YaleB.withDefaults(); return [3]int{1, y.Height, y.Width} },
+			schema: func(Options) Schema { return yaleBSchema() },
+			locate: locateYaleB,
+			open:   openYaleB,
+		},
+		{
+			name:   "svhn",
+			doc:    "SVHN cropped house-number digits, 32×32 colour",
+			shape:  func(Options) [3]int { return [3]int{3, 32, 32} },
+			schema: func(Options) Schema { return Schema{digitLabel()} },
+			locate: locateSVHN,
+			open:   openSVHN,
+		},
+		{
+			name: "multimnist",
+			doc:  "multi-MNIST: non-overlapping MNIST digits on a canvas, generated (seeded) and cached",
+			shape: func(o Options) [3]int {
+				m := o.MultiMNIST.withDefaults()
+				return [3]int{1, m.Canvas, m.Canvas}
+			},
+			schema: func(o Options) Schema { return multiMNISTSchema(o.MultiMNIST.withDefaults()) },
+			locate: locateMultiMNIST,
+			open:   openMultiMNIST,
+		},
+	}
+}
+
+// Names returns the names of the known datasets.
+func Names() []string {
+	var names []string
+	for _, e := range registry() {
+		names = append(names, e.name)
+	}
+	return names
+}
+
+func lookup(name string) (entry, error) {
+	for _, e := range registry() {
+		if e.name == name {
+			return e, nil
+		}
+	}
+	msg := fmt.Sprintf("data: unknown dataset %q; known: %s", name, strings.Join(Names(), ", "))
+	if s := closest(name, Names()); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return entry{}, fmt.Errorf("%s", msg)
+}
+
+// Open reads (or, for multi-MNIST, generates or loads from the cache) the
+// named dataset.
+func Open(name string, opts Options) (*Dataset, error) {
+	e, err := lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return e.open(opts)
+}
+
+// SchemaOf returns the label schema and image shape of the named dataset
+// under the given options without reading any file.
+func SchemaOf(name string, opts Options) (Schema, [3]int, error) {
+	e, err := lookup(name)
+	if err != nil {
+		return nil, [3]int{}, err
+	}
+	return e.schema(opts), e.shape(opts), nil
+}
+
+// List describes every known dataset: schema, shape and where its files
+// were looked for and found. It reads no data, only checks that files exist.
+func List(opts Options) []Info {
+	var out []Info
+	for _, e := range registry() {
+		where, tried, hint := e.locate(opts)
+		out = append(out, Info{
+			Name: e.name, Doc: e.doc, Shape: e.shape(opts), Schema: e.schema(opts),
+			Found: where != "", Where: where, Tried: tried, Hint: hint,
+		})
+	}
+	return out
+}
+
+// closest returns the candidate nearest to s by edit distance when it is
+// close enough to be a likely typo, else "".
+func closest(s string, cands []string) string {
+	best, bestD := "", 3
+	for _, c := range cands {
+		if d := editDistance(strings.ToLower(s), c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// sortedKeys returns the keys of m in increasing order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
