@@ -1,0 +1,322 @@
+package check
+
+import (
+	"sort"
+
+	"ssdgm/lang/diag"
+	"ssdgm/lang/syntax"
+)
+
+// unaryFuncs are the element-wise functions of one continuous value.
+func unaryFuncs() []string {
+	return []string{"exp", "log", "softplus", "sigmoid", "tanh", "relu", "abs", "sqrt", "square"}
+}
+
+// FuncNames returns every library function name, sorted.
+func FuncNames() []string {
+	names := append(unaryFuncs(), "concat", "flatten", "reshape", "max", "min", "clamp", "normalize",
+		"dot", "zeros", "ones", "uniform", "st_read", "st_write", "sum_slots", "prev")
+	sort.Strings(names)
+	return names
+}
+
+// DistNames returns the distribution names.
+func DistNames() []string { return []string{"Bernoulli", "Categorical", "Laplace", "Normal"} }
+
+func isFunc(name string) bool {
+	for _, f := range FuncNames() {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
+
+func isDist(name string) bool {
+	for _, f := range DistNames() {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
+
+// call checks a library function call.
+func (c *checker) call(sc *scope, call *syntax.Call) Expr {
+	name := call.Func.Name
+	info := ExprInfo{Pos: syntax.Pos(call.Pos), End: syntax.Pos(call.EndPos), Kind: Continuous}
+	out := &Call{ExprInfo: info, Func: name}
+	// values checks positional value arguments, all of them unnamed.
+	values := func(min, max int) bool {
+		for _, a := range call.Args {
+			if a.Name != nil {
+				c.errorf(a.Name.Pos, a.Name.EndPos, "%s takes no named arguments", name)
+				return false
+			}
+		}
+		if len(call.Args) < min || (max >= 0 && len(call.Args) > max) {
+			switch {
+			case min == max:
+				c.errorf(call.Pos, call.EndPos, "%s takes %d argument%s, got %d", name, min, plural(min), len(call.Args))
+			case max < 0:
+				c.errorf(call.Pos, call.EndPos, "%s takes at least %d arguments, got %d", name, min, len(call.Args))
+			default:
+				c.errorf(call.Pos, call.EndPos, "%s takes %d to %d arguments, got %d", name, min, max, len(call.Args))
+			}
+			return false
+		}
+		ok := true
+		for _, a := range call.Args {
+			e := c.expr(sc, a.Value)
+			out.Args = append(out.Args, e)
+			ok = ok && e.Info().Shape != nil
+		}
+		return ok
+	}
+	switch name {
+	case "exp", "log", "softplus", "sigmoid", "tanh", "relu", "abs", "sqrt", "square":
+		if !values(1, 1) || !c.continuous(out.Args[0], name) {
+			return out
+		}
+		out.Shape = out.Args[0].Info().Shape
+	case "max", "min":
+		if !values(2, 2) || !c.continuous(out.Args[0], name) || !c.continuous(out.Args[1], name) {
+			return out
+		}
+		out.Shape = c.broadcast(out.Args[0], out.Args[1], name)
+	case "concat":
+		if !values(2, -1) {
+			return out
+		}
+		out.Shape = c.concat(out.Args)
+	case "flatten":
+		if !values(1, 1) {
+			return out
+		}
+		out.Kind = out.Args[0].Info().Kind
+		out.Shape = Shape{out.Args[0].Info().Shape.Size()}
+	case "normalize":
+		if !values(1, 1) || !c.continuous(out.Args[0], name) {
+			return out
+		}
+		s := out.Args[0].Info().Shape
+		if len(s) == 0 {
+			c.errorf(info.Pos, info.End, "normalize needs a vector or image, got a scalar")
+			return out
+		}
+		out.Shape = s
+	case "dot":
+		if !values(2, 2) || !c.continuous(out.Args[0], name) || !c.continuous(out.Args[1], name) {
+			return out
+		}
+		out.Shape = c.dot(out.Args[0], out.Args[1])
+	case "reshape":
+		c.reshape(sc, call, out)
+	case "clamp":
+		c.clamp(sc, call, out)
+	case "zeros", "ones", "uniform":
+		c.constructor(call, out)
+	case "st_read", "st_write":
+		c.spatial(sc, call, out)
+	case "sum_slots":
+		return c.sumSlots(sc, call, out)
+	case "prev":
+		return c.prev(sc, call, info)
+	default:
+		d := c.errorf(call.Func.Pos, call.Func.EndPos, "unknown function `%s`", name)
+		d.Suggest = diag.DidYouMean(name, append(FuncNames(), sc.netNames()...))
+	}
+	return out
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// continuous reports an error when e is discrete where a continuous value
+// is required.
+func (c *checker) continuous(e Expr, where string) bool {
+	in := e.Info()
+	if in.Kind == Discrete {
+		d := c.errorf(in.Pos, in.End, "%s needs a continuous value, but this is discrete (a one-hot categorical value)", where)
+		d.Suggest = "feed discrete values to a network, e.g. net(concat(h, y)), or use their class probabilities"
+		return false
+	}
+	return true
+}
+
+// broadcast returns the shape of an element-wise operation on a and b:
+// equal shapes, a scalar with anything, or a leading axis of 1 against any
+// size with the remaining axes equal (one channel against many).
+func (c *checker) broadcast(a, b Expr, op string) Shape {
+	sa, sb := a.Info().Shape, b.Info().Shape
+	if s, ok := broadcastShapes(sa, sb); ok {
+		return s
+	}
+	ai, bi := a.Info(), b.Info()
+	c.errorf(ai.Pos, bi.End, "shape mismatch in %s: %s and %s (element-wise operations need equal shapes, a scalar, or a leading axis of 1)", op, sa, sb)
+	return nil
+}
+
+func broadcastShapes(sa, sb Shape) (Shape, bool) {
+	switch {
+	case sa.Equal(sb):
+		return sa, true
+	case len(sa) == 0:
+		return sb, true
+	case len(sb) == 0:
+		return sa, true
+	case len(sa) == len(sb) && Shape(sa[1:]).Equal(sb[1:]) && (sa[0] == 1 || sb[0] == 1):
+		if sa[0] == 1 {
+			return sb, true
+		}
+		return sa, true
+	}
+	return nil, false
+}
+
+func (c *checker) concat(args []Expr) Shape {
+	first := args[0].Info().Shape
+	if len(first) == 0 {
+		c.errorf(args[0].Info().Pos, args[0].Info().End, "concat needs vectors or images, got a scalar")
+		return nil
+	}
+	out := append(Shape{}, first...)
+	for _, a := range args[1:] {
+		s := a.Info().Shape
+		if len(s) != len(first) || !Shape(s[1:]).Equal(first[1:]) {
+			c.errorf(a.Info().Pos, a.Info().End, "concat joins along the first axis; shape %s does not fit %s", s, first)
+			return nil
+		}
+		out[0] += s[0]
+	}
+	return out
+}
+
+// dot contracts the first axis: [c, ...] with [c] or with [c, ...].
+func (c *checker) dot(a, b Expr) Shape {
+	sa, sb := a.Info().Shape, b.Info().Shape
+	if len(sa) == 0 || len(sb) == 0 {
+		c.errorf(a.Info().Pos, b.Info().End, "dot needs vectors or images, got %s and %s", sa, sb)
+		return nil
+	}
+	if sa[0] != sb[0] {
+		c.errorf(a.Info().Pos, b.Info().End, "dot contracts the first axis, but it is %d in %s and %d in %s", sa[0], sa, sb[0], sb)
+		return nil
+	}
+	rest := sa[1:]
+	switch {
+	case len(sb) == 1:
+	case len(sa) == 1:
+		rest = sb[1:]
+	case Shape(sa[1:]).Equal(sb[1:]):
+	default:
+		c.errorf(a.Info().Pos, b.Info().End, "dot of %s and %s: the axes after the first must agree", sa, sb)
+		return nil
+	}
+	return append(Shape{1}, rest...)
+}
+
+func (c *checker) reshape(sc *scope, call *syntax.Call, out *Call) {
+	b, ok := c.bind(call, "reshape", []param{{name: "value", required: true, positional: true}, {name: "shape", required: true, positional: true}})
+	if !ok {
+		return
+	}
+	v := c.expr(sc, b["value"].Value)
+	out.Args = []Expr{v}
+	dims, ok := c.intListArg(b["shape"].Value, "reshape's shape")
+	if !ok || v.Info().Shape == nil {
+		return
+	}
+	out.Ints = dims
+	out.Kind = v.Info().Kind
+	if Shape(dims).Size() != v.Info().Shape.Size() {
+		c.errorf(call.Pos, call.EndPos, "cannot reshape %s (%d values) to %s (%d values)", v.Info().Shape, v.Info().Shape.Size(), Shape(dims), Shape(dims).Size())
+		return
+	}
+	out.Shape = Shape(dims)
+}
+
+func (c *checker) clamp(sc *scope, call *syntax.Call, out *Call) {
+	b, ok := c.bind(call, "clamp", []param{{name: "value", required: true, positional: true}, {name: "lo", required: true, positional: true}, {name: "hi", required: true, positional: true}})
+	if !ok {
+		return
+	}
+	v := c.expr(sc, b["value"].Value)
+	out.Args = []Expr{v}
+	lo, ok1 := c.floatArg(b["lo"].Value, "clamp's lower bound")
+	hi, ok2 := c.floatArg(b["hi"].Value, "clamp's upper bound")
+	if !ok1 || !ok2 || v.Info().Shape == nil || !c.continuous(v, "clamp") {
+		return
+	}
+	if lo >= hi {
+		c.errorf(call.Pos, call.EndPos, "clamp's lower bound %g is not below its upper bound %g", lo, hi)
+		return
+	}
+	out.Floats = []float64{lo, hi}
+	out.Shape = v.Info().Shape
+}
+
+func (c *checker) constructor(call *syntax.Call, out *Call) {
+	name := call.Func.Name
+	if len(call.Args) == 0 {
+		c.errorf(call.Pos, call.EndPos, "%s needs its size, as in %s(10)", name, name)
+		return
+	}
+	if name == "uniform" && len(call.Args) != 1 {
+		c.errorf(call.Pos, call.EndPos, "uniform takes 1 argument, the number of classes, got %d", len(call.Args))
+		return
+	}
+	dims := make([]int, 0, len(call.Args))
+	for _, a := range call.Args {
+		if a.Name != nil {
+			c.errorf(a.Name.Pos, a.Name.EndPos, "%s takes no named arguments", name)
+			return
+		}
+		v, ok := c.intArg(a.Value, name+"'s size", 1)
+		if !ok {
+			return
+		}
+		dims = append(dims, v)
+	}
+	out.Ints = dims
+	out.Shape = Shape(dims)
+}
+
+// spatial checks st_read(image, where, size: [h, w]) and st_write(glimpse,
+// where, size: [H, W]). where is [3]: scale, x and y offsets.
+func (c *checker) spatial(sc *scope, call *syntax.Call, out *Call) {
+	name := call.Func.Name
+	b, ok := c.bind(call, name, []param{{name: "image", required: true, positional: true}, {name: "where", required: true, positional: true}, {name: "size", required: true, positional: true}})
+	if !ok {
+		return
+	}
+	img := c.expr(sc, b["image"].Value)
+	where := c.expr(sc, b["where"].Value)
+	out.Args = []Expr{img, where}
+	size, ok := c.intListArg(b["size"].Value, name+"'s size")
+	if !ok || img.Info().Shape == nil || where.Info().Shape == nil {
+		return
+	}
+	if len(size) != 2 {
+		c.errorf(b["size"].Pos, b["size"].EndPos, "%s's size is [height, width], got %d numbers", name, len(size))
+		return
+	}
+	s := img.Info().Shape
+	if len(s) != 3 {
+		c.errorf(img.Info().Pos, img.Info().End, "%s needs an image [channels, height, width], got shape %s; reshape it first", name, s)
+		return
+	}
+	if !where.Info().Shape.Equal(Shape{3}) {
+		c.errorf(where.Info().Pos, where.Info().End, "%s's `where` is [scale, x, y], shape [3], got %s", name, where.Info().Shape)
+		return
+	}
+	if !c.continuous(img, name) || !c.continuous(where, name) {
+		return
+	}
+	out.Ints = size
+	out.Shape = Shape{s[0], size[0], size[1]}
+}
