@@ -146,6 +146,9 @@ type Split struct {
 	Shape  [3]int    // C, H, W of every image
 	Images []float32 // N*C*H*W values in [0, 1], row-major C, H, W
 	Labels map[string]*LabelData
+	// IDs names where each example came from (e.g. the file inside
+	// CroppedYale.zip); nil when the reader has no such names.
+	IDs []string
 }
 
 // ImageSize returns C*H*W, the number of values of one image.
@@ -167,6 +170,9 @@ func (s *Split) Subset(idx []int) (*Split, error) {
 			return nil, fmt.Errorf("data: subset index %d out of range [0, %d)", i, s.N)
 		}
 		copy(out.Images[j*n:(j+1)*n], s.Image(i))
+		if s.IDs != nil {
+			out.IDs = append(out.IDs, s.IDs[i])
+		}
 		for name, src := range s.Labels {
 			dst := out.Labels[name]
 			per := src.Label.PerExample()

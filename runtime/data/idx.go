@@ -194,6 +194,9 @@ func splitAt(s *Split, k int) (*Split, *Split) {
 	b := &Split{N: s.N - k, Shape: s.Shape, Labels: map[string]*LabelData{}}
 	n := s.ImageSize()
 	a.Images, b.Images = s.Images[:k*n:k*n], s.Images[k*n:]
+	if s.IDs != nil {
+		a.IDs, b.IDs = s.IDs[:k:k], s.IDs[k:]
+	}
 	for name, d := range s.Labels {
 		per := d.Label.PerExample()
 		da := &LabelData{Label: d.Label, Values: d.Values[: k*per : k*per], Has: d.Has[:k:k]}

@@ -69,23 +69,26 @@ func (y YaleBOptions) withDefaults() YaleBOptions {
 func yaleBSchema() Schema {
 	return Schema{
 		{Name: "identity", Kind: Categorical, Classes: YaleBSubjects, Doc: "the subject, index into the sorted ids yaleB01…yaleB39 (no B14)"},
-		{Name: "lighting", Kind: Continuous, Dim: 3, Doc: "unit light direction (x, y, z) = (cos E sin A, sin E, cos E cos A)"},
+		{Name: "lighting", Kind: Continuous, Dim: 3, Doc: "unit light direction (x right, y up, z towards the camera) = (-cos E sin A, sin E, cos E cos A) for azimuth A, elevation E"},
 	}
 }
 
 // YaleBLighting returns the unit light direction for a light at azimuth a and
 // elevation e in degrees, as in the Yale B file names (yaleBNN_P00A+035E-20):
 //
-//	x = cos(e) sin(a), y = sin(e), z = cos(e) cos(a)
+//	x = -cos(e) sin(a), y = sin(e), z = cos(e) cos(a)
 //
-// in a frame where the camera looks at the face along -z (z points from the
-// face towards the camera), y points up and x points to the positive-azimuth
-// side, which is the subject's right and the image's left. (0, 0) is a light
-// straight from the camera, (0, 90) a light from straight above.
+// in the right-handed camera frame of the image: x points to the image's
+// right, y up, and z out of the image towards the camera (the camera looks
+// along -z). A positive azimuth is a light on the subject's right, which is
+// the image's left, hence the minus sign: (a, e) = (+70, 0) lights the left
+// half of the picture and gives x ≈ -0.94. (0, 0) is a light straight from
+// the camera, (0, 0, 1); (0, 90) a light from straight above, (0, 1, 0).
+// The inverse is a = atan2(-x, z), e = asin(y).
 func YaleBLighting(a, e float64) [3]float32 {
 	ar, er := a*math.Pi/180, e*math.Pi/180
 	return [3]float32{
-		float32(math.Cos(er) * math.Sin(ar)),
+		float32(-math.Cos(er) * math.Sin(ar)),
 		float32(math.Sin(er)),
 		float32(math.Cos(er) * math.Cos(ar)),
 	}
@@ -279,6 +282,7 @@ func ReadYaleB(src string, opt YaleBOptions) (*Dataset, error) {
 		for j, i := range idx {
 			im := imgs[i]
 			copy(s.Image(j), im.pix)
+			s.IDs = append(s.IDs, im.file)
 			s.Labels["identity"].Values[j] = float32(idIndex[im.name.subject])
 			l := YaleBLighting(float64(im.name.az), float64(im.name.el))
 			copy(s.Labels["lighting"].Vector(j, 0), l[:])
