@@ -153,7 +153,9 @@ func TestReadYaleBErrors(t *testing.T) {
 		errHas string
 	}{
 		{"not partial", func(map[string][]byte) {}, YaleBOptions{}, nil, "want 2414 of 38"},
-		{"corrupt pgm", func(f map[string][]byte) { f["CroppedYale/yaleB02/yaleB02_P00A+000E+00.pgm"] = []byte("P5\n168 192\n255\nshort") }, YaleBOptions{Partial: true}, nil, "yaleB02_P00A+000E+00.pgm: PGM 168×192 holds 5 bytes"},
+		{"corrupt pgm", func(f map[string][]byte) {
+			f["CroppedYale/yaleB02/yaleB02_P00A+000E+00.pgm"] = []byte("P5\n168 192\n255\nshort")
+		}, YaleBOptions{Partial: true}, nil, "yaleB02_P00A+000E+00.pgm: PGM 168×192 holds 5 bytes"},
 		{"wrong size", func(f map[string][]byte) {
 			f["CroppedYale/yaleB01/yaleB01_P00A+000E+00.pgm"] = pgmBytes("P5\n2 2\n255\n", []byte{1, 2, 3, 4})
 		}, YaleBOptions{Partial: true}, nil, "is 2×2, want 168×192"},
