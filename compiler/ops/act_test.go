@@ -104,3 +104,82 @@ func TestBiasActShapes(t *testing.T) {
 		t.Error("accepted activation gelu")
 	}
 }
+
+func TestExpm1(t *testing.T) {
+	for _, x := range []float64{-50, -3, -0.5, -0.0100001, -0.0099999, -1e-5, -1e-12, 0, 1e-9, 0.003, 0.00999, 0.01, 0.5, 3, 40} {
+		want := math.Expm1(x)
+		if got := expm1(x); math.Abs(got-want) > 5e-14*math.Abs(want) {
+			t.Errorf("expm1(%g) = %.17g want %.17g", x, got, want)
+		}
+	}
+}
+
+// TestInplaceKeepsInputs runs a graph whose in-place ops read input and
+// parameter nodes directly, twice, and checks that neither the inputs nor
+// the outputs change (the in-place path must never write over a node's own
+// value).
+func TestInplaceKeepsInputs(t *testing.T) {
+	g := G.NewGraph()
+	xv := dense([]int{2, 3}, -1, 0.5, 2, 3, -4, 0.25)
+	bv := dense([]int{3}, 0.1, -0.2, 0.3)
+	x := G.NewMatrix(g, tensor.Float64, G.WithShape(2, 3), G.WithValue(xv))
+	b := G.NewVector(g, tensor.Float64, G.WithShape(3), G.WithValue(bv))
+	h, err := BiasAct(x, b, 1, ReLU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, err := Activate(h, Softplus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h3, err := Activate(x, Tanh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, _ := G.Sum(h2)
+	s2, _ := G.Sum(h3)
+	loss, err := G.Add(s1, s2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := G.Grad(loss, x, b); err != nil {
+		t.Fatal(err)
+	}
+	m := G.NewTapeMachine(g, G.BindDualValues(x, b))
+	defer m.Close()
+	var first float64
+	for i := 0; i < 3; i++ {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		v := loss.Value().Data().(float64)
+		if i == 0 {
+			first = v
+		} else if v != first {
+			t.Fatalf("run %d: loss %v, first run %v", i, v, first)
+		}
+	}
+	want := []float64{-1, 0.5, 2, 3, -4, 0.25}
+	for i, v := range xv.Data().([]float64) {
+		if v != want[i] {
+			t.Fatalf("input changed: %v", xv.Data())
+		}
+	}
+}
+
+func TestFloat32Helpers(t *testing.T) {
+	for _, x := range []float64{-700, -80, -10, -1, -0.3, -1e-3, 0, 1e-5, 0.2, 0.69, 3, 50, 700} {
+		if got, want := exp32(x), math.Exp(x); math.Abs(got-want) > 2e-8*want {
+			t.Errorf("exp32(%g) = %g want %g", x, got, want)
+		}
+		if got, want := expm1f32(x), math.Expm1(x); x < 50 && math.Abs(got-want) > 2e-8*math.Abs(want) {
+			t.Errorf("expm1f32(%g) = %g want %g", x, got, want)
+		}
+		if z := math.Abs(x); z < 50 {
+			if got, want := log1p32(z), math.Log1p(z); math.Abs(got-want) > 1e-9*math.Abs(want) {
+				t.Errorf("log1p32(%g) = %g want %g", z, got, want)
+			}
+		}
+	}
+}

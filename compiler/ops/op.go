@@ -45,6 +45,9 @@ type op struct {
 	k       kernel
 	diff    []bool
 	grad    gradFn
+	// inplace marks kernels that may write their output over input 0
+	// (same shape, every element written, element i read before written).
+	inplace bool
 }
 
 func (o *op) Arity() int { return len(o.inDims) }
@@ -80,7 +83,13 @@ func (o *op) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return o.shape(shps)
 }
 
-func (o *op) Do(vs ...G.Value) (G.Value, error) {
+func (o *op) Do(vs ...G.Value) (G.Value, error) { return o.do(false, vs) }
+
+// UnsafeDo computes the op over input 0's storage where the op allows it;
+// Gorgonia calls it only when input 0 is dead after this op.
+func (o *op) UnsafeDo(vs ...G.Value) (G.Value, error) { return o.do(o.inplace, vs) }
+
+func (o *op) do(inplace bool, vs []G.Value) (G.Value, error) {
 	if len(vs) != len(o.inDims) {
 		return nil, fmt.Errorf("%s: want %d inputs, got %d", o.name, len(o.inDims), len(vs))
 	}
@@ -93,7 +102,12 @@ func (o *op) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	dt := vs[0].Dtype()
-	t := tensor.New(tensor.Of(dt), tensor.WithShape(out...))
+	var t *tensor.Dense
+	if d, ok := vs[0].(*tensor.Dense); ok && inplace && !d.RequiresIterator() && sameShape(d.Shape(), out) {
+		t = d
+	} else {
+		t = tensor.New(tensor.Of(dt), tensor.WithShape(out...))
+	}
 	switch dt {
 	case tensor.Float64:
 		in, err := slices[float64](vs)
@@ -135,7 +149,12 @@ func slices[T float](vs []G.Value) ([][]T, error) {
 
 func (o *op) ReturnsPtr() bool     { return false }
 func (o *op) CallsExtern() bool    { return false }
-func (o *op) OverwritesInput() int { return -1 }
+func (o *op) OverwritesInput() int {
+	if o.inplace {
+		return 0
+	}
+	return -1
+}
 func (o *op) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "ssdgm.%s%v", o.name, o.inDims)
 }
