@@ -147,8 +147,8 @@ func slices[T float](vs []G.Value) ([][]T, error) {
 	return out, nil
 }
 
-func (o *op) ReturnsPtr() bool     { return false }
-func (o *op) CallsExtern() bool    { return false }
+func (o *op) ReturnsPtr() bool  { return false }
+func (o *op) CallsExtern() bool { return false }
 func (o *op) OverwritesInput() int {
 	if o.inplace {
 		return 0
