@@ -35,6 +35,7 @@ func (c *checker) bind(call *syntax.Call, what string, params []param) (bound, b
 		}
 	}
 	next := 0
+	suggested := map[string]bool{}
 	for _, a := range call.Args {
 		if a.Name == nil {
 			if next >= len(positional) {
@@ -62,6 +63,7 @@ func (c *checker) bind(call *syntax.Call, what string, params []param) (bound, b
 		if !known {
 			d := c.errorf(a.Name.Pos, a.Name.EndPos, "unknown argument `%s` to %s", name, what)
 			d.Suggest = diag.DidYouMean(name, names)
+			suggested[diag.Closest(name, names)] = true
 			if d.Suggest == "" {
 				d.Suggest = what + " takes " + describeParams(params)
 			}
@@ -76,7 +78,7 @@ func (c *checker) bind(call *syntax.Call, what string, params []param) (bound, b
 		b[name] = a
 	}
 	for _, p := range params {
-		if _, has := b[p.name]; p.required && !has {
+		if _, has := b[p.name]; p.required && !has && !suggested[p.name] {
 			c.errorf(call.Pos, call.EndPos, "missing argument `%s` to %s", p.name, what)
 			ok = false
 		}

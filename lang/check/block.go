@@ -17,6 +17,7 @@ type def struct {
 	node   *Node
 	state  int // 0 unchecked, 1 being checked, 2 done
 	deps   map[*def]bool
+	input  bool // reads the data variable (encoder)
 }
 
 // prevCheck is a prev(v, init) whose init shape must equal v's, checked
@@ -137,6 +138,9 @@ func (sc *scope) check(d *def) {
 	for dep := range d.deps {
 		n.Deps = append(n.Deps, dep.node)
 	}
+	if d.input {
+		n.Deps = append(n.Deps, sc.input)
+	}
 	sort.Slice(n.Deps, func(i, j int) bool { return n.Deps[i].Pos.Before(n.Deps[j].Pos) })
 	sc.g.Nodes = append(sc.g.Nodes, n)
 	if d.repeat != nil {
@@ -164,6 +168,9 @@ func (sc *scope) ref(id *syntax.Ident) Expr {
 		return &Ref{ExprInfo: info, Node: d.node}
 	}
 	if sc.input != nil && name == sc.input.Name {
+		if sc.cur != nil {
+			sc.cur.input = true
+		}
 		info.Shape, info.Kind = sc.input.Shape, Continuous
 		return &Ref{ExprInfo: info, Node: sc.input}
 	}
@@ -183,11 +190,9 @@ func (sc *scope) ref(id *syntax.Ident) Expr {
 		return &Ref{ExprInfo: info}
 	}
 	e := c.errorf(id.Pos, id.EndPos, "undefined: `%s` in the %s", name, sc.g.Kind)
-	e.Suggest = diag.DidYouMean(name, sc.visibleNames())
+	e.Suggest = c.otherBlockDefines(sc, name)
 	if e.Suggest == "" {
-		if other := c.otherBlockDefines(sc, name); other != "" {
-			e.Suggest = other
-		}
+		e.Suggest = diag.DidYouMean(name, sc.visibleNames())
 	}
 	return &Ref{ExprInfo: info}
 }

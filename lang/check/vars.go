@@ -70,7 +70,7 @@ func (c *checker) vars(es, ds *scope) []*Var {
 		case (n.Repeat == nil) != (en.Repeat == nil):
 			e := c.errorf(en.Pos, en.End, "latent `%s` is drawn once per slot of a repeat in one block but not in the other", n.Name)
 			e.Notes = []diag.Note{{Pos: n.Pos, Msg: "drawn in the decoder here"}}
-		case n.Repeat != nil && n.Repeat.Max != en.Repeat.Max:
+		case n.Repeat != nil && n.Repeat.Max != en.Repeat.Max && n.Repeat.Max > 0 && en.Repeat.Max > 0:
 			e := c.errorf(en.Repeat.Pos, diag.Pos{}, "the repeats holding `%s` have different bounds: %d in the encoder, %d in the decoder", n.Name, en.Repeat.Max, n.Repeat.Max)
 			e.Notes = []diag.Note{{Pos: n.Repeat.Pos, Msg: "decoder repeat here"}}
 		case n.Repeat != nil:

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// binary is the ssdgm command built once for the CLI tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "ssdgm-cli")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "ssdgm")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building ssdgm: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cliCase runs ssdgm from the repository root with args and stdin, and
+// compares exit status, stdout and stderr with testdata/NAME.golden.
+type cliCase struct {
+	name  string
+	args  []string
+	stdin string
+}
+
+func TestCLI(t *testing.T) {
+	unformatted, err := os.ReadFile("../../testdata/specs/good/unformatted.ssdgm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []cliCase{
+		{name: "check_specs", args: []string{"check", "specs/mnist.ssdgm", "specs/mnist-zfirst.ssdgm", "specs/svhn.ssdgm", "specs/faces.ssdgm", "specs/multimnist.ssdgm"}},
+		{name: "check_bad", args: []string{"check", "testdata/specs/bad/names.ssdgm"}},
+		{name: "check_bad_source", args: []string{"check", "-source", "testdata/specs/bad/shapes.ssdgm"}},
+		{name: "check_syntax", args: []string{"check", "-source", "testdata/specs/bad/syntax_unclosed.ssdgm"}},
+		{name: "check_missing_file", args: []string{"check", "testdata/specs/nonexistent.ssdgm"}},
+		{name: "check_usage", args: []string{"check"}},
+		{name: "fmt_stdout", args: []string{"fmt", "testdata/specs/good/unformatted.ssdgm"}},
+		{name: "fmt_list", args: []string{"fmt", "-l", "testdata/specs/good/unformatted.ssdgm", "specs/mnist.ssdgm"}},
+		{name: "fmt_diff", args: []string{"fmt", "-d", "testdata/specs/good/unformatted.ssdgm"}},
+		{name: "fmt_stdin", args: []string{"fmt", "-"}, stdin: string(unformatted)},
+		{name: "fmt_syntax_error", args: []string{"fmt", "testdata/specs/bad/syntax_char.ssdgm"}},
+		{name: "graph_mnist", args: []string{"graph", "specs/mnist.ssdgm"}},
+		{name: "graph_multimnist", args: []string{"graph", "specs/multimnist.ssdgm"}},
+		{name: "help", args: []string{"help"}},
+		{name: "help_check", args: []string{"help", "check"}},
+		{name: "unknown_verb", args: []string{"chek"}},
+		{name: "bad_flag", args: []string{"check", "-nope", "specs/mnist.ssdgm"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(binary, c.args...)
+			cmd.Dir = "../.."
+			cmd.Stdin = strings.NewReader(c.stdin)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			got := fmt.Sprintf("exit: %d\n--- stdout\n%s--- stderr\n%s", code, stdout.String(), stderr.String())
+			golden := filepath.Join("testdata", c.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./cmd/ssdgm -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (run with -update if intended)\ngot:\n%s\nwant:\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+// TestFmtWrite checks that fmt -w rewrites a file in place and that a
+// second run changes nothing.
+func TestFmtWrite(t *testing.T) {
+	src, err := os.ReadFile("../../testdata/specs/good/unformatted.ssdgm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "vae.ssdgm")
+	if err := os.WriteFile(path, src, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		out, err := exec.Command(binary, "fmt", "-w", "-l", path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("fmt -w: %v\n%s", err, out)
+		}
+		if i == 0 && !strings.Contains(string(out), path) {
+			t.Errorf("first fmt -w -l should list the file, got %q", out)
+		}
+		if i == 1 && len(out) != 0 {
+			t.Errorf("second fmt -w -l should list nothing, got %q", out)
+		}
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o640 {
+		t.Errorf("fmt -w changed the file mode to %v", info.Mode().Perm())
+	}
+}

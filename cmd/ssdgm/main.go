@@ -1,0 +1,112 @@
+// Command ssdgm checks, formats, compiles, trains, evaluates and samples
+// semi-supervised deep generative models written as spec files (Siddharth
+// et al., NIPS 2017).
+//
+// Usage:
+//
+//	ssdgm <verb> [flags] [arguments]
+//
+// Run `ssdgm help` for the verbs and `ssdgm help <verb>` for one verb.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// env is what a verb may touch: its streams and whether stderr is a
+// terminal. Verbs never call os.Exit; they return the exit status.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	tty    bool
+}
+
+// verb is one subcommand.
+type verb struct {
+	summary string
+	usage   string
+	run     func(e *env, args []string) int
+}
+
+// Exit statuses shared by the verbs.
+const (
+	exitOK    = 0
+	exitFail  = 1 // diagnostics, failed run, bad input
+	exitUsage = 2 // bad command line
+)
+
+func verbs() map[string]verb {
+	return map[string]verb{
+		"check": {"check spec files and report every problem", checkUsage, runCheck},
+		"fmt":   {"format spec files canonically", fmtUsage, runFmt},
+		"graph": {"draw a spec's encoder and decoder as Graphviz DOT", graphUsage, runGraph},
+		"help":  {"show help for a verb", "usage: ssdgm help [verb]", nil},
+	}
+}
+
+func main() {
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stderr)}
+	os.Exit(run(e, os.Args[1:]))
+}
+
+// run dispatches to a verb.
+func run(e *env, args []string) int {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitUsage
+	}
+	name, rest := args[0], args[1:]
+	if name == "help" || name == "-h" || name == "--help" || name == "-help" {
+		return runHelp(e, rest)
+	}
+	v, ok := verbs()[name]
+	if !ok {
+		fmt.Fprintf(e.stderr, "ssdgm: unknown verb %q\n", name)
+		if s := closestVerb(name); s != "" {
+			fmt.Fprintf(e.stderr, "did you mean `ssdgm %s`?\n", s)
+		}
+		fmt.Fprintln(e.stderr, "run `ssdgm help` for the list of verbs")
+		return exitUsage
+	}
+	return v.run(e, rest)
+}
+
+func verbNames() []string {
+	var names []string
+	for n := range verbs() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "ssdgm: semi-supervised deep generative models from spec files")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "usage: ssdgm <verb> [flags] [arguments]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "verbs:")
+	for _, n := range verbNames() {
+		fmt.Fprintf(w, "  %-8s %s\n", n, verbs()[n].summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "run `ssdgm help <verb>` for the flags of one verb")
+}
+
+func runHelp(e *env, args []string) int {
+	if len(args) == 0 {
+		usage(e.stdout)
+		return exitOK
+	}
+	v, ok := verbs()[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "ssdgm help: unknown verb %q\n", args[0])
+		return exitUsage
+	}
+	fmt.Fprintln(e.stdout, v.usage)
+	return exitOK
+}
