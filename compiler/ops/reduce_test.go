@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -25,7 +26,7 @@ func eval(t *testing.T, dt tensor.Dtype, f func(g *G.ExprGraph, in G.Nodes) (*G.
 		if dt == tensor.Float32 {
 			x = toF32(x)
 		}
-		nodes[i] = G.NewTensor(g, dt, x.Dims(), G.WithShape(x.Shape().Clone()...), G.WithValue(x))
+		nodes[i] = G.NewTensor(g, dt, x.Dims(), G.WithShape(x.Shape().Clone()...), G.WithValue(x), G.WithName(fmt.Sprint("in", i)))
 	}
 	out, err := f(g, nodes)
 	if err != nil {

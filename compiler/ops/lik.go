@@ -1,0 +1,186 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// likKind names a fused element-wise log-likelihood.
+type likKind int
+
+const (
+	likNormal likKind = iota
+	likLaplace
+	likBernLogits
+	likBernProbs
+)
+
+func (k likKind) String() string {
+	return [...]string{"Normal", "Laplace", "BernoulliLogits", "BernoulliProbs"}[k]
+}
+
+// elemLP returns the log-density of one element and its partial derivatives
+// with respect to x, a and b (the distribution's parameters).
+func elemLP(k likKind, eps, x, a, b float64) (lp, dx, da, db float64) {
+	switch k {
+	case likNormal: // a = loc, b = scale
+		z := (x - a) / b
+		lp = -0.5*z*z - math.Log(b) - 0.5*math.Log(2*math.Pi)
+		return lp, -z / b, z / b, (z*z - 1) / b
+	case likLaplace: // a = loc, b = scale
+		d := x - a
+		s := 0.0
+		if d > 0 {
+			s = 1
+		} else if d < 0 {
+			s = -1
+		}
+		lp = -math.Abs(d)/b - math.Log(2*b)
+		return lp, -s / b, s / b, math.Abs(d)/(b*b) - 1/b
+	case likBernLogits: // a = logits
+		sp := math.Log1p(math.Exp(-math.Abs(a))) + math.Max(a, 0)
+		return x*a - sp, a, x - actF(Sigmoid, a), 0
+	case likBernProbs: // a = probs, clamped to [eps, 1-eps]
+		p := math.Min(math.Max(a, eps), 1-eps)
+		lp = x*math.Log(p) + (1-x)*math.Log1p(-p)
+		if a > eps && a < 1-eps {
+			da = x/p - (1-x)/(1-p)
+		}
+		return lp, math.Log(p) - math.Log1p(-p), da, 0
+	}
+	return math.NaN(), 0, 0, 0
+}
+
+func likArity(k likKind) int {
+	if k == likBernLogits || k == likBernProbs {
+		return 2
+	}
+	return 3
+}
+
+// likelihood builds the fused op of kind k over same-shaped matrices
+// [B, D]: Σ_d log p(x[b,d] | params[b,d]), as [B].
+func likelihood(k likKind, eps float64, xs ...*G.Node) (*G.Node, error) {
+	name := fmt.Sprintf("%sLogProb(eps=%g)", k, eps)
+	n := likArity(k)
+	if len(xs) != n {
+		return nil, fmt.Errorf("%s: want %d inputs", name, n)
+	}
+	dims := make([]int, n)
+	for i := range dims {
+		dims[i] = 2
+	}
+	same := func(in []tensor.Shape) (tensor.Shape, error) {
+		for i := range in {
+			if len(in[i]) != 2 || !sameShape(in[i], in[0]) {
+				return nil, fmt.Errorf("%s: shapes %v must be equal matrices [B, D]", name, in)
+			}
+		}
+		return tensor.Shape{in[0][0]}, nil
+	}
+	o := &op{name: name, inDims: dims, outDims: 1, shape: same, diff: make([]bool, n),
+		k: kernel{
+			f32: func(out []float32, in [][]float32) error { likK(k, eps, out, in, -1); return nil },
+			f64: func(out []float64, in [][]float64) error { likK(k, eps, out, in, -1); return nil },
+		},
+	}
+	for i := range o.diff {
+		o.diff[i] = true
+	}
+	o.grad = func(in G.Nodes, _, g *G.Node) (G.Nodes, error) {
+		out := make(G.Nodes, n)
+		for w := 0; w < n; w++ {
+			w := w
+			b := &op{name: fmt.Sprintf("%sGrad%d", name, w), inDims: append(append([]int(nil), dims...), 1), outDims: 2, diff: make([]bool, n+1),
+				shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
+				k: kernel{
+					f32: func(o []float32, in [][]float32) error { likK(k, eps, o, in, w); return nil },
+					f64: func(o []float64, in [][]float64) error { likK(k, eps, o, in, w); return nil },
+				},
+			}
+			d, err := apply(b, append(append(G.Nodes(nil), in...), g)...)
+			if err != nil {
+				return nil, err
+			}
+			out[w] = d
+		}
+		return out, nil
+	}
+	return apply(o, xs...)
+}
+
+// likK computes the row sums of the log-likelihood (wrt < 0) into out [B],
+// or the gradient with respect to input wrt, scaled by the incoming
+// gradient in[len-1] [B], into out [B, D].
+func likK[T float](k likKind, eps float64, out []T, in [][]T, wrt int) {
+	x := in[0]
+	a := in[1]
+	var b []T
+	if len(in) > 2 && (k == likNormal || k == likLaplace) {
+		b = in[2]
+	}
+	rows := len(out)
+	if wrt >= 0 {
+		rows = len(in[len(in)-1])
+	}
+	d := len(x) / max(rows, 1)
+	for r := 0; r < rows; r++ {
+		var s float64
+		gr := 1.0
+		if wrt >= 0 {
+			gr = float64(in[len(in)-1][r])
+		}
+		for j := r * d; j < (r+1)*d; j++ {
+			bj := 0.0
+			if b != nil {
+				bj = float64(b[j])
+			}
+			lp, dx, da, db := elemLP(k, eps, float64(x[j]), float64(a[j]), bj)
+			switch wrt {
+			case -1:
+				s += lp
+			case 0:
+				out[j] = T(gr * dx)
+			case 1:
+				out[j] = T(gr * da)
+			case 2:
+				out[j] = T(gr * db)
+			}
+		}
+		if wrt < 0 {
+			out[r] = T(s)
+		}
+	}
+}
+
+// NormalLogProb returns Σ_d log N(x | loc, scale) for same-shaped matrices
+// [B, D], as [B]. Gradients flow to all three.
+func NormalLogProb(x, loc, scale *G.Node) (*G.Node, error) {
+	return likelihood(likNormal, 0, x, loc, scale)
+}
+
+// LaplaceLogProb returns Σ_d log Laplace(x | loc, scale) for same-shaped
+// matrices [B, D], as [B]. The derivative of |x - loc| at 0 is taken as 0.
+func LaplaceLogProb(x, loc, scale *G.Node) (*G.Node, error) {
+	return likelihood(likLaplace, 0, x, loc, scale)
+}
+
+// BernoulliLogitsLogProb returns Σ_d x·l - softplus(l) for same-shaped
+// matrices x and logits l [B, D], as [B]; stable for any l, and valid for
+// continuous x in [0, 1] too.
+func BernoulliLogitsLogProb(x, logits *G.Node) (*G.Node, error) {
+	return likelihood(likBernLogits, 0, x, logits)
+}
+
+// BernoulliProbsLogProb returns Σ_d x log p + (1-x) log(1-p) for same-shaped
+// matrices [B, D], as [B], with p clamped to [eps, 1-eps] (eps in (0, 0.5));
+// the gradient with respect to p is 0 where the clamp is active.
+func BernoulliProbsLogProb(x, probs *G.Node, eps float64) (*G.Node, error) {
+	if !(eps > 0 && eps < 0.5) {
+		return nil, fmt.Errorf("BernoulliProbsLogProb: eps %g not in (0, 0.5)", eps)
+	}
+	return likelihood(likBernProbs, eps, x, probs)
+}
