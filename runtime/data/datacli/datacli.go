@@ -287,6 +287,9 @@ func LabelText(ds *data.Dataset, s *data.Split, i int) string {
 				v := strconv.Itoa(c)
 				if names := ds.ClassNames[l.Name]; c >= 0 && c < len(names) {
 					v = names[c]
+					if strings.ContainsAny(v, " \t") {
+						v = strconv.Quote(v)
+					}
 				}
 				vals = append(vals, v)
 				continue
