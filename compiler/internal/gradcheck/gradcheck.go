@@ -49,6 +49,21 @@ func Check(f Build, seed uint64, inputs ...*tensor.Dense) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	return CheckGraph(g, out, nodes, seed)
+}
+
+// CheckGraph is Check for a graph built by the caller: wrt are input nodes
+// of g bound to float64 *tensor.Dense values (parameters, inputs), out any
+// node of g that depends on them.
+func CheckGraph(g *G.ExprGraph, out *G.Node, nodes G.Nodes, seed uint64) (Result, error) {
+	inputs := make([]*tensor.Dense, len(nodes))
+	for i, n := range nodes {
+		d, ok := n.Value().(*tensor.Dense)
+		if !ok || d.Dtype() != tensor.Float64 {
+			return Result{}, fmt.Errorf("wrt %d (%s): want a bound float64 tensor, got %T", i, n.Name(), n.Value())
+		}
+		inputs[i] = d
+	}
 	r := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	wv := tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(out.Shape().Clone()...))
 	for i, d := 0, wv.Data().([]float64); i < len(d); i++ {
