@@ -178,6 +178,18 @@ func (c *Config) Set(path, value string) error {
 	return nil
 }
 
+// Validate checks a Config built or changed in Go (not through Parse or
+// Set) against the key table, with the same messages, without positions.
+func (c *Config) Validate() error {
+	_, err := Parse("", c.Marshal())
+	if list, ok := err.(ErrorList); ok {
+		for _, e := range list {
+			e.Pos = Pos{}
+		}
+	}
+	return err
+}
+
 // Clone returns a deep copy of c.
 func (c *Config) Clone() *Config {
 	n := *c
