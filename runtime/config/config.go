@@ -248,6 +248,18 @@ func (c *Config) RunName(model string) string {
 	return model
 }
 
+// Steps returns the number of training steps per epoch for n training
+// examples: steps_per_epoch, or else ⌈n / batch.unlabelled⌉ (at least 1).
+func (c *Config) Steps(n int) int {
+	if c.StepsPerEpoch > 0 {
+		return c.StepsPerEpoch
+	}
+	if c.Batch.Unlabelled < 1 {
+		return 1
+	}
+	return max(1, (n+c.Batch.Unlabelled-1)/c.Batch.Unlabelled)
+}
+
 // Method returns how the discrete variable v is handled: Enumerate or
 // Relax.
 func (c *Config) Method(v string) string {

@@ -237,6 +237,35 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+func TestAnnotated(t *testing.T) {
+	c, err := Load("testdata/good/paper.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := c.MarshalAnnotated()
+	if !strings.Contains(string(out), "# Labelled examples per step.") {
+		t.Errorf("no comments:\n%s", out)
+	}
+	back, err := Parse("annotated", out)
+	if err != nil || !reflect.DeepEqual(back, c) {
+		t.Errorf("annotated form does not round-trip: %v", err)
+	}
+}
+
+func TestSteps(t *testing.T) {
+	c := Default()
+	if got := c.Steps(50000); got != 391 {
+		t.Errorf("Steps(50000) = %d, want 391", got)
+	}
+	if got := c.Steps(0); got != 1 {
+		t.Errorf("Steps(0) = %d", got)
+	}
+	c.StepsPerEpoch = 7
+	if got := c.Steps(50000); got != 7 {
+		t.Errorf("Steps with steps_per_epoch = %d", got)
+	}
+}
+
 func TestDocsGolden(t *testing.T) {
 	const golden = "testdata/config.md.golden"
 	got := Docs()

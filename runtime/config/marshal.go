@@ -15,6 +15,16 @@ import (
 // left to be derived print as null; call Resolve first to print the values
 // a run uses.
 func (c *Config) Marshal() []byte {
+	return c.marshal(false)
+}
+
+// MarshalAnnotated is Marshal with each key's description as a comment,
+// for people (ssdgm config). It parses back to the same Config.
+func (c *Config) MarshalAnnotated() []byte {
+	return c.marshal(true)
+}
+
+func (c *Config) marshal(annotate bool) []byte {
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	sections := map[string]*yaml.Node{}
 	for _, k := range keys() {
@@ -29,7 +39,11 @@ func (c *Config) Marshal() []byte {
 			}
 			name = rest
 		}
-		parent.Content = append(parent.Content, str(name), value(c, k))
+		kn := str(name)
+		if annotate {
+			kn.HeadComment = k.doc
+		}
+		parent.Content = append(parent.Content, kn, value(c, k))
 	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
