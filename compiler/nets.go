@@ -2,60 +2,110 @@ package compiler
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
+	"ssdgm/compiler/nn"
 	"ssdgm/compiler/ops"
 	"ssdgm/lang/check"
 )
 
-// applyNet applies the named network n to its lowered arguments in graph
-// g. Parameters are named NET.lI.W / NET.lI.b and shared by every call and
-// every graph.
-func (p *Program) applyNet(g *G.ExprGraph, n *check.Net, args []*G.Node) (*G.Node, error) {
-	switch n.Kind {
-	case "linear":
-		return p.dense(g, n.Name+".l0", args[0], n.In.Size(), n.Out, n.Act)
-	case "mlp":
-		x := args[0]
-		in := n.In.Size()
-		for i, h := range n.Hidden {
-			var err error
-			x, err = p.dense(g, fmt.Sprintf("%s.l%d", n.Name, i), x, in, h, n.Act)
-			if err != nil {
-				return nil, err
-			}
-			in = h
-		}
-		if n.Out > 0 {
-			return p.dense(g, fmt.Sprintf("%s.l%d", n.Name, len(n.Hidden)), x, in, n.Out, n.OutAct)
-		}
-		return x, nil
-	}
-	return p.applyNetNN(g, n, args)
+// Weights are a model's networks and their parameters. Every program built
+// from the same Weights (training, evaluation, sampling) shares the
+// parameter tensors, so an optimizer step is seen by all of them.
+type Weights struct {
+	Params *nn.Params
+	nets   map[string]nn.Net
+	grus   map[string]*nn.GRU
+	order  []string
 }
 
-// dense is act(x W + b) for x [R, in], W [in, out], b [out].
-func (p *Program) dense(g *G.ExprGraph, name string, x *G.Node, in, out int, act string) (*G.Node, error) {
-	gain := 1.0
-	if act == "relu" || act == "elu" || act == "leaky_relu" {
-		gain = 1.4142135623730951
+// NewWeights creates the networks of m in declaration order, initialised
+// from a PCG generator seeded with seed: the same spec and seed give the
+// same parameters bit for bit.
+func NewWeights(m *check.Model, float64s bool, seed uint64) (*Weights, error) {
+	dt := tensor.Float32
+	if float64s {
+		dt = tensor.Float64
 	}
-	w, err := p.params.node(g, name+".W", []int{in, out}, initUniform, in, out, gain)
+	ps, err := nn.NewParams(dt)
 	if err != nil {
 		return nil, err
 	}
-	b, err := p.params.node(g, name+".b", []int{out}, initZero, 0, 0, 0)
-	if err != nil {
-		return nil, err
+	w := &Weights{Params: ps, nets: map[string]nn.Net{}, grus: map[string]*nn.GRU{}}
+	r := rand.New(rand.NewPCG(seed, 0x5344474d))
+	for _, n := range m.Nets {
+		if err := w.add(n, r); err != nil {
+			return nil, lowerError(n.Pos, "network `%s`: %v", n.Name, err)
+		}
+		w.order = append(w.order, n.Name)
 	}
-	a, err := ops.ParseAct(act)
-	if err != nil {
-		return nil, err
+	return w, nil
+}
+
+func (w *Weights) add(n *check.Net, r *rand.Rand) error {
+	if n.Kind == "gru" {
+		g, err := nn.NewGRU(w.Params, n.Name, r, n.In.Size(), n.Hidden[0])
+		if err != nil {
+			return err
+		}
+		w.grus[n.Name] = g
+		return nil
 	}
-	xw, err := G.Mul(x, w)
+	act, err := ops.ParseAct(n.Act)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return err
 	}
-	return ops.BiasAct(xw, b, 1, a)
+	outAct, err := ops.ParseAct(n.OutAct)
+	if err != nil {
+		return err
+	}
+	var net nn.Net
+	switch n.Kind {
+	case "linear":
+		net, err = nn.NewLinear(w.Params, n.Name, r, n.In.Size(), n.Out, act)
+	case "mlp":
+		net, err = nn.NewMLP(w.Params, n.Name, r, n.In.Size(), n.Hidden, n.Out, act, outAct)
+	case "conv":
+		net, err = nn.NewConv2d(w.Params, n.Name, r, n.In, n.Channels, n.Kernel, n.Stride, n.Padding, act, outAct)
+	case "deconv":
+		net, err = nn.NewConvTranspose2d(w.Params, n.Name, r, n.In, n.Channels, n.Kernel, n.Stride, n.Padding, act, outAct)
+	default:
+		return fmt.Errorf("unknown network kind %s", n.Kind)
+	}
+	if err != nil {
+		return err
+	}
+	w.nets[n.Name] = net
+	return nil
+}
+
+// NetParams returns the number of parameter values of each network, in
+// declaration order.
+func (w *Weights) NetParams() []NetCount {
+	out := make([]NetCount, 0, len(w.order))
+	for _, name := range w.order {
+		out = append(out, NetCount{Name: name, Count: w.Params.CountPrefix(name + ".")})
+	}
+	return out
+}
+
+// NetCount is a network's parameter count.
+type NetCount struct {
+	Name  string
+	Count int
+}
+
+// applyNet applies network n to its lowered arguments in graph g.
+func (w *Weights) applyNet(g *G.ExprGraph, n *check.Net, args []*G.Node) (*G.Node, error) {
+	if gru, ok := w.grus[n.Name]; ok {
+		return gru.Step(g, args[0], args[1])
+	}
+	net, ok := w.nets[n.Name]
+	if !ok {
+		return nil, fmt.Errorf("network %s was not built", n.Name)
+	}
+	return net.Apply(g, args[0])
 }

@@ -191,7 +191,7 @@ func nameOf(e *syntax.Expr) (*syntax.Ident, bool) {
 
 // activations are the names an `act:` or `out_act:` argument may take.
 func activations() []string {
-	return []string{"relu", "softplus", "tanh", "sigmoid", "elu", "leaky_relu", "none"}
+	return []string{"relu", "softplus", "tanh", "sigmoid", "elu", "none"}
 }
 
 func (c *checker) actArg(e *syntax.Expr, what string) (string, bool) {

@@ -1,0 +1,97 @@
+package compiler
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+
+	"ssdgm/lang/check"
+)
+
+// Evaluator runs the encoder and decoder forward on unlabelled data: the
+// ELBO of each data point, and the encoder's class probabilities of each
+// discrete supervised variable, q(y | x). Where y is not at the encoder's
+// root, q(y | x) = E_{q(z|x)} q(y | z, x) is estimated by averaging over the
+// S samples (an importance-sampling estimate with q(z | x) as proposal).
+type Evaluator struct {
+	p *Program
+	b *branch
+}
+
+// NewEvaluator builds an evaluation program for batches of size batch with
+// samples samples per point, sharing the parameters of w. Discrete
+// handling and MaxEnumeration come from opts; its batch sizes are ignored.
+func NewEvaluator(m *check.Model, w *Weights, batch, samples int, opts Options) (e *Evaluator, err error) {
+	opts.Labelled, opts.Unlabelled, opts.Samples = 0, batch, max(samples, 1)
+	if opts.MaxEnumeration == 0 {
+		opts.MaxEnumeration = 256
+	}
+	p := &Program{Model: m, opts: opts, dt: w.Params.Dtype(), w: w, g: G.NewGraph()}
+	defer func() {
+		if r := recover(); r != nil {
+			e, err = nil, fmt.Errorf("evaluator %s: gorgonia panicked: %v", m.Name, r)
+		}
+	}()
+	b, err := p.lowerBranchWith("eval", batch, false, true)
+	if err != nil {
+		return nil, err
+	}
+	p.loss = b.objective
+	p.vm = G.NewTapeMachine(p.g)
+	return &Evaluator{p: p, b: b}, nil
+}
+
+// Close releases the machine.
+func (e *Evaluator) Close() error { return e.p.vm.Close() }
+
+// Batch is the evaluator's batch size.
+func (e *Evaluator) Batch() int { return e.b.lay.B }
+
+// EvalResult holds per-point results of one evaluation batch.
+type EvalResult struct {
+	ELBO  []float64            // per point
+	Probs map[string][]float64 // per supervised discrete variable: B × K, rows sum to 1
+}
+
+// Run evaluates one batch x (B × per-example size).
+func (e *Evaluator) Run(x []float32, rng *rand.Rand) (EvalResult, error) {
+	b := e.b
+	if err := b.bind(x, nil, rng); err != nil {
+		return EvalResult{}, err
+	}
+	defer e.p.vm.Reset()
+	if err := e.p.vm.RunAll(); err != nil {
+		return EvalResult{}, fmt.Errorf("evaluating %s: %w", e.p.Model.Name, err)
+	}
+	B, R := b.lay.B, b.R
+	c := make([]float64, R)
+	b.lay.weights(floats(b.lwVal), floats(b.lqeVal), c)
+	lp, lq := floats(b.lpVal), floats(b.lqVal)
+	res := EvalResult{ELBO: make([]float64, B), Probs: map[string][]float64{}}
+	for r := 0; r < R; r++ {
+		res.ELBO[r%B] += c[r] * (lp[r] - lq[r])
+	}
+	for v, pr := range b.probs {
+		k := v.Classes
+		vals := floats(pr.val)
+		out := make([]float64, B*k)
+		for r := 0; r < R; r++ {
+			for j := 0; j < k; j++ {
+				out[(r%B)*k+j] += c[r] * vals[r*k+j]
+			}
+		}
+		for i := 0; i < B; i++ {
+			s := 0.0
+			for j := 0; j < k; j++ {
+				s += out[i*k+j]
+			}
+			for j := 0; j < k && s > 0 && !math.IsNaN(s); j++ {
+				out[i*k+j] /= s
+			}
+		}
+		res.Probs[v.Name] = out
+	}
+	return res, nil
+}

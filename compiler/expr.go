@@ -1,0 +1,424 @@
+package compiler
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+
+	"ssdgm/compiler/ops"
+	"ssdgm/lang/check"
+)
+
+// expr lowers a checked expression in one slot. A scalar-shaped expression
+// becomes a 0-d node; every other value is a matrix [R, size].
+func (b *branch) expr(e check.Expr, slot int, encoder bool) (*G.Node, error) {
+	vals := b.vals(encoder)
+	switch e := e.(type) {
+	case *check.Const:
+		return b.p.scalar(e.Value)
+	case *check.Ref:
+		s := slot
+		if e.Node.Repeat == nil {
+			s = -1
+		}
+		if e.Node.Op == check.Input {
+			return b.x.node, nil
+		}
+		n, ok := vals[nodeKey{e.Node, s}]
+		if !ok {
+			return nil, lowerError(e.Pos, "`%s` has no value yet", e.Node.Name)
+		}
+		return n, nil
+	case *check.Prev:
+		if slot <= 0 {
+			return b.expr(e.Init, slot, encoder)
+		}
+		n, ok := vals[nodeKey{e.Node, slot - 1}]
+		if !ok {
+			return nil, lowerError(e.Pos, "prev(%s): no value at slot %d", e.Node.Name, slot-1)
+		}
+		return n, nil
+	case *check.Neg:
+		x, err := b.expr(e.X, slot, encoder)
+		if err != nil {
+			return nil, err
+		}
+		return G.Neg(x)
+	case *check.Binary:
+		return b.binary(e, slot, encoder)
+	case *check.NetCall:
+		args := make([]*G.Node, len(e.Args))
+		for i, a := range e.Args {
+			x, err := b.full(a, slot, encoder, a.Info().Shape.Size())
+			if err != nil {
+				return nil, err
+			}
+			args[i] = x
+		}
+		out, err := b.p.w.applyNet(b.p.g, e.Net, args)
+		if err != nil {
+			return nil, lowerError(e.Pos, "network `%s`: %v", e.Net.Name, err)
+		}
+		return out, nil
+	case *check.Call:
+		out, err := b.call(e, slot, encoder)
+		if err != nil {
+			if _, positioned := err.(interface{ Unwrap() []error }); !positioned {
+				return nil, lowerError(e.Pos, "%s: %v", e.Func, err)
+			}
+		}
+		return out, err
+	}
+	return nil, fmt.Errorf("cannot lower %T", e)
+}
+
+// full lowers e as a matrix [R, size], broadcasting scalars.
+func (b *branch) full(e check.Expr, slot int, encoder bool, size int) (*G.Node, error) {
+	x, err := b.expr(e, slot, encoder)
+	if err != nil {
+		return nil, err
+	}
+	return b.widen(x, e.Info().Shape, size)
+}
+
+// widen broadcasts x of per-example shape s to [R, size]: a scalar is
+// repeated; a value with a leading axis of 1 is tiled over the channels.
+func (b *branch) widen(x *G.Node, s check.Shape, size int) (*G.Node, error) {
+	if x.IsScalar() {
+		return ops.BroadcastTo(x, b.R, size)
+	}
+	have := s.Size()
+	if have == size {
+		return x, nil
+	}
+	if have > 0 && size%have == 0 {
+		parts := make(G.Nodes, size/have)
+		for i := range parts {
+			parts[i] = x
+		}
+		return G.Concat(1, parts...)
+	}
+	return nil, fmt.Errorf("cannot broadcast %v to %d values", s, size)
+}
+
+func (b *branch) binary(e *check.Binary, slot int, encoder bool) (*G.Node, error) {
+	size := e.Shape.Size()
+	x, err := b.full(e.X, slot, encoder, size)
+	if err != nil {
+		return nil, err
+	}
+	y, err := b.full(e.Y, slot, encoder, size)
+	if err != nil {
+		return nil, err
+	}
+	switch e.Op {
+	case '+':
+		return G.Add(x, y)
+	case '-':
+		return G.Sub(x, y)
+	case '*':
+		return G.HadamardProd(x, y)
+	case '/':
+		return G.HadamardDiv(x, y)
+	}
+	return nil, fmt.Errorf("unknown operator %c", e.Op)
+}
+
+// call lowers a library function.
+func (b *branch) call(e *check.Call, slot int, encoder bool) (*G.Node, error) {
+	size := e.Shape.Size()
+	arg := func(i int) (*G.Node, error) {
+		return b.full(e.Args[i], slot, encoder, e.Args[i].Info().Shape.Size())
+	}
+	switch e.Func {
+	case "exp", "log", "softplus", "sigmoid", "tanh", "relu", "abs", "sqrt", "square":
+		if k, ok := e.Args[0].(*check.Const); ok {
+			return b.p.scalar(foldUnary(e.Func, k.Value))
+		}
+		x, err := arg(0)
+		if err != nil {
+			return nil, err
+		}
+		switch e.Func {
+		case "exp":
+			return G.Exp(x)
+		case "log":
+			return G.Log(x)
+		case "abs":
+			return G.Abs(x)
+		case "sqrt":
+			return G.Sqrt(x)
+		case "square":
+			return G.Square(x)
+		}
+		a, err := ops.ParseAct(e.Func)
+		if err != nil {
+			return nil, err
+		}
+		return ops.Activate(x, a)
+	case "max", "min":
+		if k, ok := e.Args[0].(*check.Const); ok && k.Value == 0 && e.Func == "max" {
+			x, err := b.full(e.Args[1], slot, encoder, size)
+			if err != nil {
+				return nil, err
+			}
+			return ops.Activate(x, ops.ReLU)
+		}
+		x, err := b.full(e.Args[0], slot, encoder, size)
+		if err != nil {
+			return nil, err
+		}
+		y, err := b.full(e.Args[1], slot, encoder, size)
+		if err != nil {
+			return nil, err
+		}
+		return maxMin(x, y, e.Func == "max")
+	case "concat":
+		parts := make(G.Nodes, len(e.Args))
+		for i := range e.Args {
+			x, err := arg(i)
+			if err != nil {
+				return nil, err
+			}
+			parts[i] = x
+		}
+		return G.Concat(1, parts...)
+	case "flatten", "reshape":
+		return arg(0)
+	case "clamp":
+		x, err := arg(0)
+		if err != nil {
+			return nil, err
+		}
+		lo, err := b.constRowsValue(e.Floats[0], size)
+		if err != nil {
+			return nil, err
+		}
+		hi, err := b.constRowsValue(e.Floats[1], size)
+		if err != nil {
+			return nil, err
+		}
+		if x, err = maxMin(x, lo, true); err != nil {
+			return nil, err
+		}
+		return maxMin(x, hi, false)
+	case "normalize":
+		x, err := arg(0)
+		if err != nil {
+			return nil, err
+		}
+		return normalize(x, e.Args[0].Info().Shape)
+	case "dot":
+		x, err := arg(0)
+		if err != nil {
+			return nil, err
+		}
+		y, err := arg(1)
+		if err != nil {
+			return nil, err
+		}
+		return dot(x, y, e.Args[0].Info().Shape, e.Args[1].Info().Shape)
+	case "zeros", "ones", "uniform", "vector":
+		v := 0.0
+		switch e.Func {
+		case "ones":
+			v = 1
+		case "uniform":
+			v = 1 / float64(size)
+		}
+		name := fmt.Sprintf("%s%v%v", e.Func, e.Ints, e.Floats)
+		return b.constRows(name, size, func(_, c int) float64 {
+			if e.Func == "vector" {
+				return e.Floats[c]
+			}
+			return v
+		}), nil
+	case "sum_slots":
+		ref := e.Args[0].(*check.Ref)
+		n := ref.Node
+		vals := b.vals(encoder)
+		var total *G.Node
+		for s := 0; s < n.Repeat.Max; s++ {
+			v, ok := vals[nodeKey{n, s}]
+			if !ok {
+				return nil, lowerError(e.Pos, "sum_slots(%s): slot %d has no value", n.Name, s)
+			}
+			if m := b.mask(n, s); m != nil {
+				var err error
+				if v, err = ops.RowScale(m, v); err != nil {
+					return nil, err
+				}
+			}
+			if total == nil {
+				total = v
+				continue
+			}
+			var err error
+			if total, err = G.Add(total, v); err != nil {
+				return nil, err
+			}
+		}
+		return total, nil
+	case "st_read", "st_write":
+		img, err := arg(0)
+		if err != nil {
+			return nil, err
+		}
+		where, err := arg(1)
+		if err != nil {
+			return nil, err
+		}
+		return b.spatial(e, img, where)
+	}
+	return nil, fmt.Errorf("function %s is not supported by the compiler", e.Func)
+}
+
+// constRowsValue is a constant [R, size] filled with v.
+func (b *branch) constRowsValue(v float64, size int) (*G.Node, error) {
+	return b.constRows(fmt.Sprintf("fill%g_%d", v, size), size, func(int, int) float64 { return v }), nil
+}
+
+func foldUnary(f string, v float64) float64 {
+	switch f {
+	case "exp":
+		return math.Exp(v)
+	case "log":
+		return math.Log(v)
+	case "softplus":
+		return math.Log1p(math.Exp(-math.Abs(v))) + math.Max(v, 0)
+	case "sigmoid":
+		return 1 / (1 + math.Exp(-v))
+	case "tanh":
+		return math.Tanh(v)
+	case "relu":
+		return math.Max(v, 0)
+	case "abs":
+		return math.Abs(v)
+	case "sqrt":
+		return math.Sqrt(v)
+	case "square":
+		return v * v
+	}
+	return math.NaN()
+}
+
+// maxMin is the element-wise maximum (or minimum) (x + y ± |x − y|) / 2.
+func maxMin(x, y *G.Node, isMax bool) (*G.Node, error) {
+	sum, err := G.Add(x, y)
+	if err != nil {
+		return nil, err
+	}
+	diff, err := G.Sub(x, y)
+	if err != nil {
+		return nil, err
+	}
+	ad, err := G.Abs(diff)
+	if err != nil {
+		return nil, err
+	}
+	var s *G.Node
+	if isMax {
+		s, err = G.Add(sum, ad)
+	} else {
+		s, err = G.Sub(sum, ad)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ops.Affine(s, 0.5, 0)
+}
+
+// channels splits a row-major value of per-example shape s into its C
+// channel blocks [R, P].
+func channels(x *G.Node, s check.Shape) (G.Nodes, int, error) {
+	c := s[0]
+	p := s.Size() / c
+	out := make(G.Nodes, c)
+	for i := range out {
+		n, err := G.Slice(x, nil, G.S(i*p, (i+1)*p))
+		if err != nil {
+			return nil, 0, err
+		}
+		if n.Dims() == 1 {
+			if n, err = G.Reshape(n, []int{x.Shape()[0], 1}); err != nil {
+				return nil, 0, err
+			}
+		}
+		out[i] = n
+	}
+	return out, p, nil
+}
+
+// normalize scales each position's channel vector to unit length.
+func normalize(x *G.Node, s check.Shape) (*G.Node, error) {
+	parts, _, err := channels(x, s)
+	if err != nil {
+		return nil, err
+	}
+	var ss *G.Node
+	for _, c := range parts {
+		sq, err := G.Square(c)
+		if err != nil {
+			return nil, err
+		}
+		if ss == nil {
+			ss = sq
+		} else if ss, err = G.Add(ss, sq); err != nil {
+			return nil, err
+		}
+	}
+	ss, err = ops.Affine(ss, 1, 1e-8)
+	if err != nil {
+		return nil, err
+	}
+	norm, err := G.Sqrt(ss)
+	if err != nil {
+		return nil, err
+	}
+	out := make(G.Nodes, len(parts))
+	for i, c := range parts {
+		if out[i], err = G.HadamardDiv(c, norm); err != nil {
+			return nil, err
+		}
+	}
+	if len(out) == 1 {
+		return out[0], nil
+	}
+	return G.Concat(1, out...)
+}
+
+// dot contracts the first axis: Σ_c a_c ⊙ b_c, with a vector operand's
+// entries broadcast over the other's positions.
+func dot(a, b *G.Node, sa, sb check.Shape) (*G.Node, error) {
+	pa, _, err := channels(a, sa)
+	if err != nil {
+		return nil, err
+	}
+	pb, _, err := channels(b, sb)
+	if err != nil {
+		return nil, err
+	}
+	var total *G.Node
+	for c := range pa {
+		x, y := pa[c], pb[c]
+		var prod *G.Node
+		switch {
+		case x.Shape()[1] == y.Shape()[1]:
+			prod, err = G.HadamardProd(x, y)
+		case y.Shape()[1] == 1:
+			prod, err = G.BroadcastHadamardProd(x, y, nil, []byte{1})
+		default:
+			prod, err = G.BroadcastHadamardProd(x, y, []byte{1}, nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if total == nil {
+			total = prod
+		} else if total, err = G.Add(total, prod); err != nil {
+			return nil, err
+		}
+	}
+	return total, nil
+}

@@ -1,0 +1,537 @@
+package compiler
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"ssdgm/compiler/dist"
+	"ssdgm/compiler/ops"
+	"ssdgm/lang/check"
+)
+
+// slotKey names the value of a variable in one slot of its repeat (slot -1
+// outside repeats).
+type slotKey struct {
+	v    *check.Var
+	slot int
+}
+
+// nodeKey names the value of a graph node in one slot.
+type nodeKey struct {
+	n    *check.Node
+	slot int
+}
+
+// input is a tensor the program fills before each run.
+type input struct {
+	node *G.Node
+	t    *tensor.Dense
+	fill func(t *tensor.Dense, rng *rand.Rand) error
+}
+
+// termNode is a per-row log-density reported as a term of the objective.
+type termNode struct {
+	name string
+	node *G.Node // [R]
+	val  G.Value // node's value, copied by a read op when computed
+}
+
+// branch is the encoder and decoder lowered for one observed set (the
+// labelled branch clamps every supervised variable; the unlabelled branch
+// clamps none) at batch size B with S samples and E enumerations per point.
+type branch struct {
+	p        *Program
+	name     string
+	labelled bool
+	lay      layout
+	R        int
+	observed map[*check.Var]bool
+	enum     []enumSlot
+	x        *input
+	labels   map[slotKey]*input
+	noise    []*input
+	consts   map[string]*G.Node
+
+	enc   map[nodeKey]*G.Node // encoder values
+	dec   map[nodeKey]*G.Node // decoder values
+	value map[slotKey]*G.Node // a latent's value (relaxed or one-hot)
+	score map[slotKey]*G.Node // the one-hot a discrete latent is scored at
+	masks map[string][]*G.Node
+
+	lp, lq, lw, lqe *G.Node
+	lwVal, lqeVal   G.Value // copies of lw and lqe taken during the run
+	lpVal, lqVal    G.Value // (evaluation only)
+	probs           map[*check.Var]*probsRead
+	termNodes       []termNode
+	objective       *G.Node
+}
+
+// probsRead is the encoder's class probabilities of a supervised discrete
+// variable, read during an evaluation run.
+type probsRead struct {
+	node *G.Node
+	val  G.Value
+}
+
+// enumSlot is one enumerated discrete variable (in one slot) and its
+// stride in the row index's enumeration digit.
+type enumSlot struct {
+	key    slotKey
+	k      int
+	stride int
+}
+
+// lowerBranch builds one training branch into p's graph.
+func (p *Program) lowerBranch(name string, B int, labelled bool) (*branch, error) {
+	return p.lowerBranchWith(name, B, labelled, false)
+}
+
+// lowerBranchWith builds a branch; an evaluation branch also reads the
+// class probabilities and per-row log-densities out of each run.
+func (p *Program) lowerBranchWith(name string, B int, labelled, eval bool) (*branch, error) {
+	m := p.Model
+	b := &branch{p: p, name: name, labelled: labelled, observed: map[*check.Var]bool{},
+		labels: map[slotKey]*input{}, consts: map[string]*G.Node{},
+		enc: map[nodeKey]*G.Node{}, dec: map[nodeKey]*G.Node{}, value: map[slotKey]*G.Node{},
+		score: map[slotKey]*G.Node{}, masks: map[string][]*G.Node{}}
+	if eval {
+		b.probs = map[*check.Var]*probsRead{}
+	}
+	if labelled {
+		for _, v := range m.Vars {
+			if v.Role == check.Supervised {
+				b.observed[v] = true
+			}
+		}
+		if len(b.observed) == 0 {
+			return nil, fmt.Errorf("%s: a labelled batch needs a supervised variable, and the spec has none", m.Name)
+		}
+	}
+	// Enumerated variables decide the row expansion.
+	E := 1
+	for _, v := range m.Vars {
+		if v.Kind != check.Discrete || b.observed[v] || p.opts.discrete(v.Name).Relax {
+			continue
+		}
+		slots := []int{-1}
+		if v.Slots > 0 {
+			slots = make([]int, v.Slots)
+			for i := range slots {
+				slots[i] = i
+			}
+		}
+		for _, s := range slots {
+			b.enum = append(b.enum, enumSlot{key: slotKey{v, s}, k: v.Classes, stride: E})
+			E *= v.Classes
+			if E > p.opts.MaxEnumeration {
+				return nil, lowerError(v.Enc.Pos, "enumerating `%s` would multiply the %s batch by more than %d; relax it instead (run config: discrete: {vars: {%s: relax}})", v.Name, name, p.opts.MaxEnumeration, v.Name)
+			}
+		}
+	}
+	b.lay = layout{B: B, S: p.opts.Samples, E: E, labelled: labelled, alpha: p.opts.Alpha}
+	b.R = b.lay.rows()
+	if err := b.lower(); err != nil {
+		return nil, err
+	}
+	p.brs = append(p.brs, b)
+	return b, nil
+}
+
+// lower builds the encoder, the decoder and the branch objective.
+func (b *branch) lower() error {
+	m := b.p.Model
+	g := b.p.g
+	b.x = b.newInput(b.name+".x", m.Data.Shape.Size(), nil)
+	for _, st := range m.Encoder.Steps {
+		if err := b.step(st, true); err != nil {
+			return err
+		}
+	}
+	for _, st := range m.Decoder.Steps {
+		if err := b.step(st, false); err != nil {
+			return err
+		}
+	}
+	zero := func(n **G.Node) error {
+		if *n == nil {
+			t := tensor.New(tensor.Of(b.p.dt), tensor.WithShape(b.R))
+			*n = G.NewConstant(t, G.WithName(b.name+".zero"), G.In(g))
+			_ = g
+		}
+		return nil
+	}
+	for _, n := range []**G.Node{&b.lp, &b.lq, &b.lw, &b.lqe} {
+		if err := zero(n); err != nil {
+			return err
+		}
+	}
+	obj, err := G.ApplyOp(objOp{l: b.lay}, b.lp, b.lq, b.lw, b.lqe)
+	if err != nil {
+		return fmt.Errorf("%s objective: %w", b.name, err)
+	}
+	b.objective = obj
+	// Intermediate values may be overwritten by later in-place ops, so the
+	// values the report needs are copied out when they are computed.
+	G.Read(b.lw, &b.lwVal)
+	G.Read(b.lqe, &b.lqeVal)
+	if b.probs != nil {
+		G.Read(b.lp, &b.lpVal)
+		G.Read(b.lq, &b.lqVal)
+	}
+	for i := range b.termNodes {
+		G.Read(b.termNodes[i].node, &b.termNodes[i].val)
+	}
+	return nil
+}
+
+// step lowers one evaluation step (a node, or a repeat unrolled over its
+// slots) of the encoder or the decoder.
+func (b *branch) step(st check.Step, encoder bool) error {
+	if st.Node != nil {
+		return b.node(st.Node, -1, encoder)
+	}
+	r := st.Repeat
+	if err := b.ensureMasks(r); err != nil {
+		return err
+	}
+	for slot := 0; slot < r.Max; slot++ {
+		for _, n := range r.Nodes {
+			if err := b.node(n, slot, encoder); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// vals returns the value map of a block.
+func (b *branch) vals(encoder bool) map[nodeKey]*G.Node {
+	if encoder {
+		return b.enc
+	}
+	return b.dec
+}
+
+// node lowers one node in one slot.
+func (b *branch) node(n *check.Node, slot int, encoder bool) error {
+	vals := b.vals(encoder)
+	switch n.Op {
+	case check.Let:
+		v, err := b.expr(n.Value, slot, encoder)
+		if err != nil {
+			return err
+		}
+		vals[nodeKey{n, slot}] = v
+		return nil
+	case check.Input:
+		vals[nodeKey{n, slot}] = b.x.node
+		return nil
+	}
+	if encoder {
+		return b.encSample(n, slot)
+	}
+	return b.decSample(n, slot)
+}
+
+// mask returns the [R] activity mask of slot in n's repeat, or nil when the
+// slot is always active.
+func (b *branch) mask(n *check.Node, slot int) *G.Node {
+	if n.Repeat == nil || slot < 0 {
+		return nil
+	}
+	return b.masks[maskKey(n.Repeat)][slot]
+}
+
+func maskKey(r *check.Repeat) string {
+	switch c := r.Count.(type) {
+	case *check.Ref:
+		return "var:" + c.Node.Var.Name
+	case *check.Const:
+		return fmt.Sprintf("const:%g:%d", c.Value, r.Max)
+	}
+	return "?"
+}
+
+// ensureMasks computes the slot masks of a repeat: slot i is active when
+// i < count. The count's one-hot value must already be lowered.
+func (b *branch) ensureMasks(r *check.Repeat) error {
+	key := maskKey(r)
+	if _, ok := b.masks[key]; ok {
+		return nil
+	}
+	masks := make([]*G.Node, r.Max)
+	switch c := r.Count.(type) {
+	case *check.Const:
+		for i := range masks {
+			if float64(i) >= c.Value {
+				masks[i] = b.constRows(fmt.Sprintf("mask%d", i), 1, func(int, int) float64 { return 0 })
+			}
+		}
+	case *check.Ref:
+		oh := b.score[slotKey{c.Node.Var, -1}]
+		if oh == nil {
+			return lowerError(r.Pos, "the count `%s` of this repeat has no value yet", c.Node.Name)
+		}
+		for i := range masks {
+			ind := b.constRows(fmt.Sprintf("above%d_%d", i, r.Max), r.Max+1, func(_, k int) float64 {
+				if k > i {
+					return 1
+				}
+				return 0
+			})
+			m, err := ops.RowDot(oh, ind)
+			if err != nil {
+				return err
+			}
+			masks[i] = m
+		}
+	}
+	b.masks[key] = masks
+	return nil
+}
+
+// accumulate adds a per-row log-density (masked for inactive slots) to an
+// accumulator.
+func (b *branch) accumulate(acc **G.Node, x, mask *G.Node) error {
+	var err error
+	if mask != nil {
+		if x, err = G.HadamardProd(x, mask); err != nil {
+			return err
+		}
+	}
+	if *acc == nil {
+		*acc = x
+		return nil
+	}
+	*acc, err = G.Add(*acc, x)
+	return err
+}
+
+func (b *branch) addTerm(name string, x, mask *G.Node) error {
+	var err error
+	if mask != nil {
+		if x, err = G.HadamardProd(x, mask); err != nil {
+			return err
+		}
+	}
+	for i, t := range b.termNodes {
+		if t.name == name {
+			b.termNodes[i].node, err = G.Add(t.node, x)
+			return err
+		}
+	}
+	b.termNodes = append(b.termNodes, termNode{name: name, node: x})
+	return nil
+}
+
+func slotName(v *check.Var, slot int) string {
+	if slot < 0 {
+		return v.Name
+	}
+	return fmt.Sprintf("%s[%d]", v.Name, slot)
+}
+
+// encSample lowers a stochastic encoder node: clamped to its label,
+// enumerated, relaxed, or reparameterised.
+func (b *branch) encSample(n *check.Node, slot int) error {
+	v := n.Var
+	d := n.Dist
+	key := slotKey{v, slot}
+	mask := b.mask(n, slot)
+	var value, score, lq *G.Node
+	switch {
+	case v.Kind == check.Discrete:
+		logits, err := b.logits(d, slot, true)
+		if err != nil {
+			return err
+		}
+		if b.probs != nil && slot < 0 && v.Role == check.Supervised {
+			pr, err := ops.Softmax(logits)
+			if err != nil {
+				return err
+			}
+			b.probs[v] = &probsRead{node: pr}
+			G.Read(pr, &b.probs[v].val)
+		}
+		switch {
+		case b.observed[v]:
+			value = b.labelInput(key).node
+			score = value
+		case b.enumerated(key) >= 0:
+			value = b.enumValue(key)
+			score = value
+		default:
+			gum := b.newInput(fmt.Sprintf("%s.gumbel.%s", b.name, slotName(v, slot)), v.Classes, func(t *tensor.Dense, rng *rand.Rand) error {
+				return dist.FillGumbel(rng, t)
+			})
+			if value, err = dist.ConcreteSample(logits, gum.node, b.p.opts.discrete(v.Name).Temperature); err != nil {
+				return err
+			}
+			if score, err = dist.Hard(value); err != nil {
+				return err
+			}
+		}
+		if lq, err = dist.CategoricalLogitsLogProb(score, logits); err != nil {
+			return err
+		}
+	default:
+		loc, scale, err := b.locScale(d, slot, true, v.Shape.Size())
+		if err != nil {
+			return err
+		}
+		if b.observed[v] {
+			value = b.labelInput(key).node
+		} else {
+			noise := dist.StdNormal
+			if d.Family == "Laplace" {
+				noise = dist.StdLaplace
+			}
+			eps := b.newInput(fmt.Sprintf("%s.eps.%s", b.name, slotName(v, slot)), v.Shape.Size(), func(t *tensor.Dense, rng *rand.Rand) error {
+				return dist.Fill(noise, rng, t)
+			})
+			if value, err = dist.Reparam(loc, scale, eps.node); err != nil {
+				return err
+			}
+		}
+		score = value
+		if lq, err = b.continuousLogProb(d.Family, value, loc, scale); err != nil {
+			return err
+		}
+	}
+	b.enc[nodeKey{n, slot}] = value
+	b.value[key] = value
+	b.score[key] = score
+	if err := b.accumulate(&b.lq, lq, mask); err != nil {
+		return err
+	}
+	switch {
+	case b.observed[v]:
+		if err := b.accumulate(&b.lw, lq, mask); err != nil {
+			return err
+		}
+		return b.addTerm("log q("+v.Name+"|·) [log w]", lq, mask)
+	case b.enumerated(key) >= 0:
+		if err := b.accumulate(&b.lqe, lq, mask); err != nil {
+			return err
+		}
+	}
+	return b.addTerm("kl:"+v.Name, negate(lq), mask)
+}
+
+// decSample lowers a stochastic decoder node: the data variable's
+// likelihood, or a latent's prior density at the encoder's value.
+func (b *branch) decSample(n *check.Node, slot int) error {
+	v := n.Var
+	d := n.Dist
+	mask := b.mask(n, slot)
+	var lp *G.Node
+	if v.Role == check.Data {
+		value := b.x.node
+		b.dec[nodeKey{n, slot}] = value
+		size := v.Shape.Size()
+		switch {
+		case d.Family == "Bernoulli" && d.Logits != nil:
+			logits, err := b.full(d.Logits, slot, false, size)
+			if err != nil {
+				return err
+			}
+			if lp, err = dist.BernoulliLogitsLogProb(value, logits); err != nil {
+				return err
+			}
+		case d.Family == "Bernoulli":
+			probs, err := b.full(d.Probs, slot, false, size)
+			if err != nil {
+				return err
+			}
+			if lp, err = dist.BernoulliProbsLogProb(value, probs, dist.DefaultEps); err != nil {
+				return err
+			}
+		case d.Family == "Normal" || d.Family == "Laplace":
+			loc, scale, err := b.locScale(d, slot, false, size)
+			if err != nil {
+				return err
+			}
+			if lp, err = b.continuousLogProb(d.Family, value, loc, scale); err != nil {
+				return err
+			}
+		default:
+			return lowerError(d.Pos, "%s cannot be the likelihood of the data", d.Family)
+		}
+		if err := b.accumulate(&b.lp, lp, mask); err != nil {
+			return err
+		}
+		return b.addTerm("recon:"+v.Name, lp, mask)
+	}
+	key := slotKey{v, slot}
+	value, score := b.value[key], b.score[key]
+	if value == nil {
+		return lowerError(n.Pos, "latent `%s` has no value from the encoder", v.Name)
+	}
+	b.dec[nodeKey{n, slot}] = value
+	if v.Kind == check.Discrete {
+		logits, err := b.logits(d, slot, false)
+		if err != nil {
+			return err
+		}
+		if lp, err = dist.CategoricalLogitsLogProb(score, logits); err != nil {
+			return err
+		}
+	} else {
+		loc, scale, err := b.locScale(d, slot, false, v.Shape.Size())
+		if err != nil {
+			return err
+		}
+		if lp, err = b.continuousLogProb(d.Family, value, loc, scale); err != nil {
+			return err
+		}
+	}
+	if err := b.accumulate(&b.lp, lp, mask); err != nil {
+		return err
+	}
+	if b.observed[v] {
+		return b.addTerm("log p("+v.Name+")", lp, mask)
+	}
+	return b.addTerm("kl:"+v.Name, lp, mask)
+}
+
+func negate(x *G.Node) *G.Node {
+	n, err := G.Neg(x)
+	if err != nil {
+		return x
+	}
+	return n
+}
+
+func (b *branch) continuousLogProb(family string, x, loc, scale *G.Node) (*G.Node, error) {
+	if family == "Laplace" {
+		return dist.LaplaceLogProb(x, loc, scale)
+	}
+	return dist.NormalLogProb(x, loc, scale)
+}
+
+// logits returns a categorical distribution's logits [R, K] (log-probs for
+// a probs parameter).
+func (b *branch) logits(d *check.Dist, slot int, encoder bool) (*G.Node, error) {
+	k := d.Shape.Size()
+	if d.Logits != nil {
+		return b.full(d.Logits, slot, encoder, k)
+	}
+	probs, err := b.full(d.Probs, slot, encoder, k)
+	if err != nil {
+		return nil, err
+	}
+	return ops.LogClamped(probs, dist.DefaultEps)
+}
+
+// locScale returns loc and scale broadcast to [R, D].
+func (b *branch) locScale(d *check.Dist, slot int, encoder bool, size int) (*G.Node, *G.Node, error) {
+	loc, err := b.full(d.Loc, slot, encoder, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	scale, err := b.full(d.Scale, slot, encoder, size)
+	return loc, scale, err
+}

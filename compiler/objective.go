@@ -1,0 +1,267 @@
+package compiler
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// layout is the row arrangement of a branch: R = E·S·B rows, row
+// r = (e·S + s)·B + b for enumeration e, sample s and data point b.
+type layout struct {
+	B, S, E  int
+	labelled bool    // log w is a real importance weight (some variables clamped)
+	alpha    float64 // the classifier weight α of the supervised objective
+}
+
+func (l layout) rows() int { return l.E * l.S * l.B }
+
+// weights computes, for every row, the weight c_r that the objective puts
+// on log p − log q: c = ŵ_s · q_e, where ŵ is the self-normalised importance
+// weight softmax_s(log w) of the row's sample (1/S for an unlabelled
+// branch) and q_e = exp(lqe) the encoder probability of the row's
+// enumerated values. It also returns ŵ, S per data point.
+func (l layout) weights(lw, lqe []float64, c []float64) []float64 {
+	B, S, E := l.B, l.S, l.E
+	what := make([]float64, B*S)
+	for b := 0; b < B; b++ {
+		w := what[b*S : (b+1)*S]
+		if l.labelled {
+			m := math.Inf(-1)
+			for s := 0; s < S; s++ {
+				w[s] = lw[s*B+b] // enumeration 0 holds the sample's weight
+				m = math.Max(m, w[s])
+			}
+			z := 0.0
+			for s := 0; s < S; s++ {
+				w[s] = math.Exp(w[s] - m)
+				z += w[s]
+			}
+			for s := range w {
+				w[s] /= z
+			}
+		} else {
+			for s := range w {
+				w[s] = 1 / float64(S)
+			}
+		}
+		for e := 0; e < E; e++ {
+			for s := 0; s < S; s++ {
+				r := (e*S+s)*B + b
+				c[r] = w[s] * math.Exp(lqe[r])
+			}
+		}
+	}
+	return what
+}
+
+// value returns the branch objective, the mean over data points of
+//
+//	L̂ = Σ_r c_r (lp_r − lq_r) + (1 + α) · (1/S) Σ_s log w_s
+//
+// (the second term only for a labelled branch), and fills the gradients of
+// that mean with respect to lp, lq, lw and lqe when g[0] is not nil. As in
+// probtorch, gradients flow through the self-normalised weights ŵ too, so
+// the gradient is exactly that of the estimate.
+func (l layout) value(lp, lq, lw, lqe []float64, g [4][]float64) float64 {
+	R := l.rows()
+	c := make([]float64, R)
+	what := l.weights(lw, lqe, c)
+	B, S, E := l.B, l.S, l.E
+	Bf, Sf := float64(B), float64(S)
+	total := 0.0
+	for r := 0; r < R; r++ {
+		d := lp[r] - lq[r]
+		total += c[r] * d
+		if g[0] != nil {
+			g[0][r] = c[r] / Bf
+			g[1][r] = -c[r] / Bf
+			g[3][r] = c[r] * d / Bf
+			g[2][r] = 0
+		}
+		if l.labelled {
+			// (1+α)/S Σ_s lw_s, spread over the enumerations of a sample
+			// by their probabilities (which sum to 1).
+			q := math.Exp(lqe[r])
+			total += (1 + l.alpha) / Sf * q * lw[r]
+			if g[0] != nil {
+				g[2][r] = (1 + l.alpha) / Sf * q / Bf
+				g[3][r] += (1 + l.alpha) / Sf * q * lw[r] / Bf
+			}
+		}
+	}
+	if g[0] == nil || !l.labelled {
+		return total / Bf
+	}
+	// Through ŵ = softmax_s(lw at enumeration 0): ∂L/∂lw_s += ŵ_s (A_s − Σ ŵ A),
+	// with A_s = Σ_e q_e (lp − lq) of sample s.
+	A := make([]float64, S)
+	for b := 0; b < B; b++ {
+		w := what[b*S : (b+1)*S]
+		mean := 0.0
+		for s := 0; s < S; s++ {
+			A[s] = 0
+			for e := 0; e < E; e++ {
+				r := (e*S+s)*B + b
+				A[s] += math.Exp(lqe[r]) * (lp[r] - lq[r])
+			}
+			mean += w[s] * A[s]
+		}
+		for s := 0; s < S; s++ {
+			g[2][s*B+b] += w[s] * (A[s] - mean) / Bf
+		}
+	}
+	return total / Bf
+}
+
+// objOp is the Gorgonia op computing layout.value from four row vectors
+// (lp, lq, lw, lqe, each [R]). Its gradient is objGradOp.
+type objOp struct{ l layout }
+
+// objGradOp returns the gradient of objOp with respect to input `which`,
+// scaled by the upstream gradient (a scalar, input 4).
+type objGradOp struct {
+	l     layout
+	which int
+}
+
+func (o objOp) name() string {
+	return fmt.Sprintf("ssdgmObjective(B=%d,S=%d,E=%d,lab=%t,a=%g)", o.l.B, o.l.S, o.l.E, o.l.labelled, o.l.alpha)
+}
+
+func (o objOp) Arity() int { return 4 }
+func (o objOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	v := G.TensorType{Dims: 1, Of: a}
+	return hm.NewFnType(v, v, v, v, a)
+}
+func (o objOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
+func (o objOp) Do(vs ...G.Value) (G.Value, error) {
+	in, err := rowsOf(o.l.rows(), vs[:4])
+	if err != nil {
+		return nil, fmt.Errorf("objective: %w", err)
+	}
+	v := o.l.value(in[0], in[1], in[2], in[3], [4][]float64{})
+	return scalarOf(vs[0].Dtype(), v), nil
+}
+func (o objOp) ReturnsPtr() bool      { return false }
+func (o objOp) CallsExtern() bool     { return false }
+func (o objOp) OverwritesInput() int  { return -1 }
+func (o objOp) WriteHash(h hash.Hash) { fmt.Fprint(h, o.name()) }
+func (o objOp) Hashcode() uint32      { return hashOf(o.name()) }
+func (o objOp) String() string        { return o.name() }
+func (o objOp) DiffWRT(n int) []bool  { return []bool{true, true, true, true} }
+func (o objOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	out := make(G.Nodes, 4)
+	for i := range out {
+		n, err := G.ApplyOp(objGradOp{l: o.l, which: i}, inputs[0], inputs[1], inputs[2], inputs[3], grad)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+func (o objGradOp) name() string {
+	return fmt.Sprintf("ssdgmObjectiveGrad%d(B=%d,S=%d,E=%d,lab=%t,a=%g)", o.which, o.l.B, o.l.S, o.l.E, o.l.labelled, o.l.alpha)
+}
+func (o objGradOp) Arity() int { return 5 }
+func (o objGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	v := G.TensorType{Dims: 1, Of: a}
+	return hm.NewFnType(v, v, v, v, a, v)
+}
+func (o objGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{o.l.rows()}, nil
+}
+func (o objGradOp) Do(vs ...G.Value) (G.Value, error) {
+	R := o.l.rows()
+	in, err := rowsOf(R, vs[:4])
+	if err != nil {
+		return nil, fmt.Errorf("objective gradient: %w", err)
+	}
+	var g [4][]float64
+	for i := range g {
+		g[i] = make([]float64, R)
+	}
+	o.l.value(in[0], in[1], in[2], in[3], g)
+	up := scalarValue(vs[4])
+	dt := vs[0].Dtype()
+	t := tensor.New(tensor.Of(dt), tensor.WithShape(R))
+	switch d := t.Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(g[o.which][i] * up)
+		}
+	case []float64:
+		for i := range d {
+			d[i] = g[o.which][i] * up
+		}
+	}
+	return t, nil
+}
+func (o objGradOp) ReturnsPtr() bool      { return false }
+func (o objGradOp) CallsExtern() bool     { return false }
+func (o objGradOp) OverwritesInput() int  { return -1 }
+func (o objGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, o.name()) }
+func (o objGradOp) Hashcode() uint32      { return hashOf(o.name()) }
+func (o objGradOp) String() string        { return o.name() }
+
+func hashOf(s string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return h.Sum32()
+}
+
+// rowsOf converts the first inputs to float64 slices of length R.
+func rowsOf(R int, vs []G.Value) ([][]float64, error) {
+	out := make([][]float64, len(vs))
+	for i, v := range vs {
+		switch d := v.Data().(type) {
+		case []float64:
+			if len(d) != R {
+				return nil, fmt.Errorf("input %d has %d rows, want %d", i, len(d), R)
+			}
+			out[i] = d
+		case []float32:
+			if len(d) != R {
+				return nil, fmt.Errorf("input %d has %d rows, want %d", i, len(d), R)
+			}
+			f := make([]float64, R)
+			for j, x := range d {
+				f[j] = float64(x)
+			}
+			out[i] = f
+		default:
+			return nil, fmt.Errorf("input %d: unsupported data %T", i, d)
+		}
+	}
+	return out, nil
+}
+
+func scalarOf(dt tensor.Dtype, v float64) G.Value {
+	if dt == tensor.Float32 {
+		return G.NewF32(float32(v))
+	}
+	return G.NewF64(v)
+}
+
+func scalarValue(v G.Value) float64 {
+	switch d := v.Data().(type) {
+	case float32:
+		return float64(d)
+	case float64:
+		return d
+	case []float32:
+		return float64(d[0])
+	case []float64:
+		return d[0]
+	}
+	return math.NaN()
+}

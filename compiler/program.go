@@ -1,0 +1,216 @@
+// Package compiler lowers a checked model (lang/check) to Gorgonia graphs:
+// networks with seeded, shared parameters, distributions (sampling with
+// noise fed from a seeded source, log-densities), and the semi-supervised
+// objective of Siddharth et al. (2017). It is the only package that imports
+// Gorgonia; the runtime drives it through Program: build once, then per
+// step bind a batch, run, read the loss and its terms and the gradients.
+package compiler
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"ssdgm/lang/check"
+	"ssdgm/lang/diag"
+)
+
+// Discrete says how an unobserved discrete variable is handled.
+type Discrete struct {
+	// Relax samples a Concrete (Gumbel-softmax) relaxation at Temperature
+	// and scores the pmf at its argmax, as the paper's code did; otherwise
+	// the variable is enumerated (summed out exactly).
+	Relax       bool
+	Temperature float64
+}
+
+// Options are the build settings of a training program.
+type Options struct {
+	Labelled   int  // labelled batch size; 0: no labelled branch
+	Unlabelled int  // unlabelled batch size; 0: no unlabelled branch
+	Samples    int  // S, samples per data point (≥ 1)
+	// Discrete maps a variable name to its handling; others use Default.
+	Discrete map[string]Discrete
+	Default  Discrete
+	Alpha    float64 // α, the weight of log w in the supervised objective
+	// SupWeight multiplies the labelled branch's mean objective so that the
+	// step estimates Σ_n L(x_n) + γ Σ_m L^sup(x_m, y_m) up to the constant
+	// 1/N: SupWeight = γ·M/N.
+	SupWeight float64
+	// MaxEnumeration bounds the row expansion of enumerated variables.
+	MaxEnumeration int
+}
+
+func (o Options) discrete(name string) Discrete {
+	if d, ok := o.Discrete[name]; ok {
+		return d
+	}
+	return o.Default
+}
+
+// Program is a compiled training step: one Gorgonia graph holding the
+// labelled and the unlabelled branch, built once and run every step.
+type Program struct {
+	Model   *check.Model
+	opts    Options
+	dt      tensor.Dtype
+	w       *Weights
+	g       *G.ExprGraph
+	vm      G.VM
+	loss    *G.Node
+	brs     []*branch
+	pnodes  G.Nodes
+	lossVal float64
+}
+
+// Compile builds the training program of m over the networks w. Problems
+// that only show while lowering are returned as positioned diagnostics
+// (diag.List).
+func Compile(m *check.Model, w *Weights, opts Options) (p *Program, err error) {
+	if opts.Samples < 1 {
+		opts.Samples = 1
+	}
+	if opts.MaxEnumeration == 0 {
+		opts.MaxEnumeration = 256
+	}
+	if opts.Labelled <= 0 && opts.Unlabelled <= 0 {
+		return nil, fmt.Errorf("compile: both batch sizes are zero")
+	}
+	p = &Program{Model: m, opts: opts, dt: w.Params.Dtype(), w: w, g: G.NewGraph()}
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("compile %s: gorgonia panicked: %v", m.Name, r)
+		}
+	}()
+	var total *G.Node
+	if opts.Unlabelled > 0 {
+		b, err := p.lowerBranch("unlabelled", opts.Unlabelled, false)
+		if err != nil {
+			return nil, err
+		}
+		total = b.objective
+	}
+	if opts.Labelled > 0 {
+		b, err := p.lowerBranch("labelled", opts.Labelled, true)
+		if err != nil {
+			return nil, err
+		}
+		w, err := p.scalar(opts.SupWeight)
+		if err != nil {
+			return nil, err
+		}
+		sup, err := G.Mul(b.objective, w)
+		if err != nil {
+			return nil, err
+		}
+		if total == nil {
+			total = sup
+		} else if total, err = G.Add(total, sup); err != nil {
+			return nil, err
+		}
+	}
+	if p.loss, err = G.Neg(total); err != nil {
+		return nil, err
+	}
+	p.pnodes = w.Params.Nodes(p.g)
+	if _, err := G.Grad(p.loss, p.pnodes...); err != nil {
+		return nil, fmt.Errorf("compile %s: differentiating the objective: %w", m.Name, err)
+	}
+	p.vm = G.NewTapeMachine(p.g, G.BindDualValues(p.pnodes...))
+	return p, nil
+}
+
+// Weights returns the networks the program trains.
+func (p *Program) Weights() *Weights { return p.w }
+
+// Graph returns the Gorgonia graph, for `ssdgm compile --dot`.
+func (p *Program) Graph() *G.ExprGraph { return p.g }
+
+// Close releases the machine.
+func (p *Program) Close() error { return p.vm.Close() }
+
+// Batch is one training step's data: images (rows × per-example size,
+// row-major) and, for the labelled rows, the labels of every supervised
+// variable: a class index (as float) per row, or a real vector per row;
+// per-slot labels hold slots × that.
+type Batch struct {
+	Labelled   []float32
+	Labels     map[string][]float32
+	Unlabelled []float32
+}
+
+// Step binds a batch, draws the noise from rng, runs the graph forward and
+// backward, and returns the loss and its terms. The gradients are left in
+// Grad (accumulated onto whatever was there: the optimizer must zero them).
+func (p *Program) Step(batch Batch, rng *rand.Rand) (Result, error) {
+	for _, b := range p.brs {
+		x := batch.Unlabelled
+		if b.labelled {
+			x = batch.Labelled
+		}
+		if err := b.bind(x, batch.Labels, rng); err != nil {
+			return Result{}, err
+		}
+	}
+	defer p.vm.Reset()
+	if err := p.vm.RunAll(); err != nil {
+		return Result{}, fmt.Errorf("running %s: %w", p.Model.Name, err)
+	}
+	res := Result{Loss: scalarValue(p.loss.Value())}
+	for _, b := range p.brs {
+		res.Terms = append(res.Terms, b.terms()...)
+	}
+	return res, nil
+}
+
+// Grads returns the gradient slice of every parameter the program uses, in
+// Weights.Params order ([]float32 or []float64 by dtype), valid after Step.
+func (p *Program) Grads() ([]any, error) {
+	out := make([]any, len(p.pnodes))
+	for i, n := range p.pnodes {
+		gv, err := n.Grad()
+		if err != nil {
+			return nil, fmt.Errorf("gradient of %s: %w", n.Name(), err)
+		}
+		out[i] = gv.Data()
+	}
+	return out, nil
+}
+
+// Result is what one step reports.
+type Result struct {
+	Loss  float64
+	Terms []Term
+}
+
+// Term is one named part of the objective, averaged per data point of its
+// branch with the objective's weights.
+type Term struct {
+	Name  string
+	Value float64
+}
+
+// scalar returns a constant of the graph's dtype.
+func (p *Program) scalar(v float64) (*G.Node, error) {
+	if p.dt == tensor.Float32 {
+		return G.NewConstant(float32(v), G.In(p.g)), nil
+	}
+	return G.NewConstant(v, G.In(p.g)), nil
+}
+
+// lowerError is a positioned lowering diagnostic.
+func lowerError(pos diag.Pos, format string, args ...any) error {
+	return diag.List{{Pos: pos, Msg: fmt.Sprintf(format, args...)}}
+}
+
+// rerun runs the graph again with the inputs and noise already bound and
+// returns the loss (for finite-difference checks).
+func (p *Program) rerun() (float64, error) {
+	defer p.vm.Reset()
+	if err := p.vm.RunAll(); err != nil {
+		return 0, err
+	}
+	return scalarValue(p.loss.Value()), nil
+}
