@@ -28,9 +28,9 @@ type Discrete struct {
 
 // Options are the build settings of a training program.
 type Options struct {
-	Labelled   int  // labelled batch size; 0: no labelled branch
-	Unlabelled int  // unlabelled batch size; 0: no unlabelled branch
-	Samples    int  // S, samples per data point (≥ 1)
+	Labelled   int // labelled batch size; 0: no labelled branch
+	Unlabelled int // unlabelled batch size; 0: no unlabelled branch
+	Samples    int // S, samples per data point (≥ 1)
 	// Discrete maps a variable name to its handling; others use Default.
 	Discrete map[string]Discrete
 	Default  Discrete
