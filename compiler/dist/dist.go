@@ -170,3 +170,28 @@ func ConcreteSample(logits, gumbel *G.Node, temperature float64) (*G.Node, error
 // gradient: score it with CategoricalLogitsLogProb(Hard(y), logits) to get
 // the discrete pmf at the argmax, as the paper's code did.
 func Hard(relaxed *G.Node) (*G.Node, error) { return ops.ArgmaxOneHot(relaxed) }
+
+// BernoulliSample returns a draw [B, D] from Bernoulli(probs): 1 where
+// uniform < probs, for uniform [B, D] filled by FillUniform. No gradient.
+func BernoulliSample(probs, uniform *G.Node) (*G.Node, error) {
+	p, err := like("BernoulliSample", uniform, probs)
+	if err != nil {
+		return nil, err
+	}
+	return ops.LessThan(uniform, p[0])
+}
+
+// CategoricalSample returns a one-hot draw [B, K] from Categorical(softmax(
+// logits)) by the Gumbel-max trick: the argmax of logits + gumbel, for
+// gumbel [B, K] filled by FillGumbel. No gradient.
+func CategoricalSample(logits, gumbel *G.Node) (*G.Node, error) {
+	p, err := like("CategoricalSample", gumbel, logits)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ops.Safe("CategoricalSample", func() (*G.Node, error) { return G.Add(p[0], gumbel) })
+	if err != nil {
+		return nil, err
+	}
+	return ops.ArgmaxOneHot(s)
+}

@@ -353,3 +353,41 @@ func TestShapeErrors(t *testing.T) {
 		t.Error("Reparam accepted nil noise")
 	}
 }
+
+// TestDiscreteSamplerMoments checks the Bernoulli and categorical samplers'
+// frequencies (means) and variances p(1-p).
+func TestDiscreteSamplerMoments(t *testing.T) {
+	const n = 40000
+	probs := []float64{0.05, 0.5, 0.8}
+	u := tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(n, 3))
+	if err := FillUniform(newRand(55), u); err != nil {
+		t.Fatal(err)
+	}
+	got := eval(t, tensor.Float64, func(in G.Nodes) (*G.Node, error) { return BernoulliSample(in[0], in[1]) }, dense([]int{3}, probs...), u)
+	logits := []float64{1, 0, -1, 2}
+	var z float64
+	for _, l := range logits {
+		z += math.Exp(l)
+	}
+	gum := tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(n, 4))
+	if err := FillGumbel(newRand(56), gum); err != nil {
+		t.Fatal(err)
+	}
+	cat := eval(t, tensor.Float64, func(in G.Nodes) (*G.Node, error) { return CategoricalSample(in[0], in[1]) }, dense([]int{1, 4}, logits...), gum)
+	check := func(name string, vals []float64, width, j int, p float64) {
+		col := make([]float64, n)
+		for i := range col {
+			col[i] = vals[i*width+j]
+		}
+		m, v := meanVar(col)
+		if math.Abs(m-p) > 5*math.Sqrt(p*(1-p)/n) || math.Abs(v-p*(1-p)) > 0.05*p*(1-p) {
+			t.Errorf("%s %d: mean %g var %g want %g %g", name, j, m, v, p, p*(1-p))
+		}
+	}
+	for j, p := range probs {
+		check("bernoulli", got, 3, j, p)
+	}
+	for j, l := range logits {
+		check("categorical", cat, 4, j, math.Exp(l)/z)
+	}
+}

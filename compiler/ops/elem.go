@@ -87,3 +87,34 @@ func logClampGradK[T float](dx, x, g []T, eps float64) {
 		}
 	}
 }
+
+// LessThan returns 1 where a < b and 0 elsewhere, for same-shaped vectors or
+// matrices; no gradient flows (a Bernoulli draw is LessThan(uniform, p)).
+func LessThan(a, b *G.Node) (*G.Node, error) {
+	const name = "LessThan"
+	if a == nil || b == nil {
+		return nil, fmt.Errorf("%s: nil input", name)
+	}
+	d := a.Shape().Dims()
+	o := &op{name: name, inDims: []int{d, d}, outDims: d, diff: []bool{false, false},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) {
+			if !sameShape(in[0], in[1]) || len(in[0]) < 1 || len(in[0]) > 2 {
+				return nil, fmt.Errorf("%s: shapes %v and %v must be equal vectors or matrices", name, in[0], in[1])
+			}
+			return in[0].Clone(), nil
+		},
+		k: kernel{
+			f32: func(out []float32, in [][]float32) error { lessK(out, in[0], in[1]); return nil },
+			f64: func(out []float64, in [][]float64) error { lessK(out, in[0], in[1]); return nil },
+		},
+	}
+	return apply(o, a, b)
+}
+
+func lessK[T float](out, a, b []T) {
+	for i := range a {
+		if a[i] < b[i] {
+			out[i] = 1
+		}
+	}
+}
