@@ -5,6 +5,7 @@ package optim
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Float is the element type of parameters: float32 or float64.
@@ -49,19 +50,35 @@ func (c Config) Validate() error {
 //	w ← w − lr·(m·c1) / (√(v·c2) + ε),  c1 = 1/(1−β1ᵗ), c2 = 1/(1−β2ᵗ)
 //	g ← 0
 //
-// computed in T with one pass over each parameter. Moments smaller in
-// magnitude than T's smallest normal number are flushed to zero: a
-// parameter whose gradient stays zero (a dead unit) would otherwise decay
-// m into subnormal numbers and stay there, and subnormal arithmetic is
-// tens of times slower on common CPUs. Zeroing g in the same
+// computed in T with one pass over each parameter. Zeroing g in the same
 // pass saves the separate pass that gradient-accumulating engines such as
 // Gorgonia otherwise need before the next step.
+//
+// Subnormal numbers are kept out of the arithmetic, which is tens of times
+// slower on them on common CPUs: a parameter whose gradient stays zero (a
+// dead unit) decays m geometrically, and lr·m·c1 turns subnormal well
+// before m itself does. So m is flushed to zero when |m| < 2³²·tiny and v
+// when v < tiny, where tiny is T's smallest normal number (1.2e-38 for
+// float32). An m below 2³²·tiny (5e-29 for float32) moves a weight by at
+// most lr·c1·m/ε < 1e-22 for lr ≤ 1e-3, ε = 1e-8: below the rounding of
+// any weight larger than 1e-15.
 type Adam[T Float] struct {
 	cfg   Config
 	sizes []int
 	m, v  [][]T
 	step  int64
+	// workers > 1 splits large steps over goroutines.
+	workers int
 }
+
+// SetWorkers makes Step split its work over up to n goroutines when there
+// are more than parallelMin weights (n ≤ 1: one). Every element is
+// computed the same way, so the results do not depend on n.
+func (a *Adam[T]) SetWorkers(n int) { a.workers = n }
+
+// parallelMin is the number of weights below which Step stays on one
+// goroutine.
+const parallelMin = 1 << 16
 
 // NewAdam returns an Adam with zero moments for parameters of the given
 // sizes (number of elements each).
@@ -109,16 +126,46 @@ func (a *Adam[T]) Step(params, grads [][]T) error {
 	}
 	a.step++
 	k := a.coefficients()
-	for i := range params {
-		fused(params[i], grads[i], a.m[i], a.v[i], k)
+	total := 0
+	for _, n := range a.sizes {
+		total += n
 	}
+	if a.workers <= 1 || total < parallelMin {
+		for i := range params {
+			fused(params[i], grads[i], a.m[i], a.v[i], k)
+		}
+		return nil
+	}
+	// Cut the concatenation of all parameters into a.workers equal
+	// ranges; each worker runs fused over its pieces.
+	per := (total + a.workers - 1) / a.workers
+	var wg sync.WaitGroup
+	for w := 0; w < a.workers; w++ {
+		lo, hi := w*per, min((w+1)*per, total)
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			off := 0
+			for i, n := range a.sizes {
+				s, e := max(lo-off, 0), min(hi-off, n)
+				if s < e {
+					fused(params[i][s:e], grads[i][s:e], a.m[i][s:e], a.v[i][s:e], k)
+				}
+				off += n
+			}
+		}()
+	}
+	wg.Wait()
 	return nil
 }
 
 // coef holds the per-step constants, in T.
 type coef[T Float] struct {
 	b1, ob1, b2, ob2, lr, c1, c2, eps T
-	tiny                              T // smallest normal number
+	tiny, tinyM                       T // flush thresholds of v and m
 }
 
 func (a *Adam[T]) coefficients() coef[T] {
@@ -126,11 +173,12 @@ func (a *Adam[T]) coefficients() coef[T] {
 	return coef[T]{
 		b1: T(a.cfg.Beta1), ob1: T(1 - a.cfg.Beta1),
 		b2: T(a.cfg.Beta2), ob2: T(1 - a.cfg.Beta2),
-		lr:   T(a.cfg.LR),
-		c1:   T(1 / (1 - math.Pow(a.cfg.Beta1, t))),
-		c2:   T(1 / (1 - math.Pow(a.cfg.Beta2, t))),
-		eps:  T(a.cfg.Eps),
-		tiny: smallestNormal[T](),
+		lr:    T(a.cfg.LR),
+		c1:    T(1 / (1 - math.Pow(a.cfg.Beta1, t))),
+		c2:    T(1 / (1 - math.Pow(a.cfg.Beta2, t))),
+		eps:   T(a.cfg.Eps),
+		tiny:  smallestNormal[T](),
+		tinyM: smallestNormal[T]() * (1 << 32),
 	}
 }
 
@@ -153,7 +201,7 @@ func fused[T Float](w, g, m, v []T, k coef[T]) {
 	for j, gj := range g {
 		mj := T(k.b1*m[j]) + T(k.ob1*gj)
 		vj := T(k.b2*v[j]) + T(T(k.ob2*gj)*gj)
-		if mj < k.tiny && mj > -k.tiny {
+		if mj < k.tinyM && mj > -k.tinyM {
 			mj = 0
 		}
 		if vj < k.tiny {

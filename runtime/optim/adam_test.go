@@ -31,7 +31,7 @@ func (r *reference[T]) step(params, grads [][]T) {
 		}
 		for j := 0; j < n; j++ {
 			r.m[i][j] = T(b1*r.m[i][j]) + T(T(1-r.cfg.Beta1)*grads[i][j])
-			if math.Abs(float64(r.m[i][j])) < float64(tiny) {
+			if math.Abs(float64(r.m[i][j])) < float64(tiny*(1<<32)) {
 				r.m[i][j] = 0
 			}
 		}
@@ -119,6 +119,35 @@ func TestBitIdentical(t *testing.T) {
 	for _, c := range configs {
 		t.Run(c.name+"/float32", func(t *testing.T) { testBitIdentical[float32](t, c.cfg) })
 		t.Run(c.name+"/float64", func(t *testing.T) { testBitIdentical[float64](t, c.cfg) })
+	}
+}
+
+// TestWorkers checks that splitting a step over goroutines gives the same
+// bits as one goroutine.
+func TestWorkers(t *testing.T) {
+	sizes := []int{70000, 3, 50001, 1}
+	rng := rand.New(rand.NewPCG(8, 9))
+	p1 := randomSlices[float32](rng, sizes, 1)
+	p2 := clone(p1)
+	a1, _ := NewAdam[float32](DefaultConfig(), sizes)
+	a2, _ := NewAdam[float32](DefaultConfig(), sizes)
+	a2.SetWorkers(3)
+	for step := 0; step < 3; step++ {
+		g1 := randomSlices[float32](rng, sizes, 1)
+		g2 := clone(g1)
+		if err := a1.Step(p1, g1); err != nil {
+			t.Fatal(err)
+		}
+		if err := a2.Step(p2, g2); err != nil {
+			t.Fatal(err)
+		}
+		for i := range p1 {
+			for j := range p1[i] {
+				if p1[i][j] != p2[i][j] || g2[i][j] != 0 {
+					t.Fatalf("step %d: workers differ at %d[%d]", step, i, j)
+				}
+			}
+		}
 	}
 }
 
@@ -248,8 +277,9 @@ func TestErrors(t *testing.T) {
 // benchmarkStep times Step; with fresh, the gradients are refilled before
 // every step (a copy, included in the time) as in training; without, they
 // stay zero after the first step, as for dead units.
-func benchmarkStep[T Float](b *testing.B, sizes []int, fresh bool) {
+func benchmarkStep[T Float](b *testing.B, sizes []int, fresh bool, workers int) {
 	a, _ := NewAdam[T](DefaultConfig(), sizes)
+	a.SetWorkers(workers)
 	rng := rand.New(rand.NewPCG(1, 1))
 	params := randomSlices[T](rng, sizes, 1)
 	src := randomSlices[T](rng, sizes, 1)
@@ -282,7 +312,8 @@ func sizeOf[T Float]() int {
 // (784-256 encoder trunk, 10 digit logits, 50-d z, 256-784 decoder).
 var mnistSizes = []int{784 * 256, 256, 256 * 10, 10, 266 * 50, 50, 266 * 50, 50, 60 * 256, 256, 256 * 784, 784}
 
-func BenchmarkAdamMNIST32(b *testing.B)     { benchmarkStep[float32](b, mnistSizes, true) }
-func BenchmarkAdamMNIST64(b *testing.B)     { benchmarkStep[float64](b, mnistSizes, true) }
-func BenchmarkAdamMNIST32Zero(b *testing.B) { benchmarkStep[float32](b, mnistSizes, false) }
-func BenchmarkAdamMNIST64Zero(b *testing.B) { benchmarkStep[float64](b, mnistSizes, false) }
+func BenchmarkAdamMNIST32(b *testing.B)         { benchmarkStep[float32](b, mnistSizes, true, 1) }
+func BenchmarkAdamMNIST64(b *testing.B)         { benchmarkStep[float64](b, mnistSizes, true, 1) }
+func BenchmarkAdamMNIST32Zero(b *testing.B)     { benchmarkStep[float32](b, mnistSizes, false, 1) }
+func BenchmarkAdamMNIST64Zero(b *testing.B)     { benchmarkStep[float64](b, mnistSizes, false, 1) }
+func BenchmarkAdamMNIST32Workers2(b *testing.B) { benchmarkStep[float32](b, mnistSizes, false, 2) }
