@@ -15,9 +15,11 @@
 package config
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"strings"
@@ -108,6 +110,17 @@ func Parse(name string, src []byte) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, ErrorList{syntaxError(name, src, err)}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var first, second yaml.Node
+	if dec.Decode(&first) == nil {
+		switch err := dec.Decode(&second); {
+		case err == nil:
+			return nil, ErrorList{{Pos: Pos{File: name, Line: second.Line, Col: second.Column},
+				Msg: "a config holds one YAML document; remove this second one (and its ---)"}}
+		case err != io.EOF:
+			return nil, ErrorList{syntaxError(name, nil, err)}
+		}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return c, nil // empty file: all defaults
