@@ -36,7 +36,10 @@ type Param struct {
 func (p *Param) Size() int { return p.Value.Shape().TotalSize() }
 
 // Params is an ordered set of parameters of one dtype, with at most one
-// graph node per parameter per graph.
+// graph node per parameter per graph. It is not safe for concurrent use:
+// build graphs that share a set one at a time (running the built graphs'
+// machines concurrently only reads and writes the shared tensors, which is
+// the caller's to order).
 type Params struct {
 	dt     tensor.Dtype
 	list   []*Param

@@ -8,6 +8,13 @@
 // reductions over the per-example axis return a 1-D node [B]. All ops accept
 // float32 and float64 and never panic on bad shapes: they return errors, and
 // panics raised inside Gorgonia while building are recovered into errors.
+//
+// The ops support symbolic differentiation (Gorgonia's SDOp, used by
+// G.Grad and the TapeMachine), not the LispMachine's DoDiff. BiasAct,
+// Activate and Affine may write their result over their first input when
+// the TapeMachine's register allocation finds that input dead afterwards,
+// as Gorgonia's own element-wise ops do: read intermediate values with
+// G.Read, not Node.Value() after the run.
 package ops
 
 import (
