@@ -345,7 +345,7 @@ func TestEvaluator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := NewEvaluator(m, w, 4, 2, Options{})
+	e, err := NewEvaluator(m, w, 4, 2, Options{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}

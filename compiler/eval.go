@@ -23,7 +23,10 @@ type Evaluator struct {
 // NewEvaluator builds an evaluation program for batches of size batch with
 // samples samples per point, sharing the parameters of w. Discrete
 // handling and MaxEnumeration come from opts; its batch sizes are ignored.
-func NewEvaluator(m *check.Model, w *Weights, batch, samples int, opts Options) (e *Evaluator, err error) {
+// Without elbo only the encoder is built (class probabilities only, every
+// unobserved discrete variable relaxed): much cheaper when a discrete
+// variable would be enumerated.
+func NewEvaluator(m *check.Model, w *Weights, batch, samples int, opts Options, elbo bool) (e *Evaluator, err error) {
 	opts.Labelled, opts.Unlabelled, opts.Samples = 0, batch, max(samples, 1)
 	if opts.MaxEnumeration == 0 {
 		opts.MaxEnumeration = 256
@@ -34,11 +37,10 @@ func NewEvaluator(m *check.Model, w *Weights, batch, samples int, opts Options) 
 			e, err = nil, fmt.Errorf("evaluator %s: gorgonia panicked: %v", m.Name, r)
 		}
 	}()
-	b, err := p.lowerBranchWith("eval", batch, false, true)
+	b, err := p.lowerBranchWith("eval", batch, false, true, !elbo)
 	if err != nil {
 		return nil, err
 	}
-	p.loss = b.objective
 	p.vm = G.NewTapeMachine(p.g)
 	return &Evaluator{p: p, b: b}, nil
 }
@@ -51,7 +53,7 @@ func (e *Evaluator) Batch() int { return e.b.lay.B }
 
 // EvalResult holds per-point results of one evaluation batch.
 type EvalResult struct {
-	ELBO  []float64            // per point
+	ELBO  []float64            // per point (nil for an encoder-only evaluator)
 	Probs map[string][]float64 // per supervised discrete variable: B × K, rows sum to 1
 }
 
@@ -67,11 +69,18 @@ func (e *Evaluator) Run(x []float32, rng *rand.Rand) (EvalResult, error) {
 	}
 	B, R := b.lay.B, b.R
 	c := make([]float64, R)
-	b.lay.weights(floats(b.lwVal), floats(b.lqeVal), c)
-	lp, lq := floats(b.lpVal), floats(b.lqVal)
-	res := EvalResult{ELBO: make([]float64, B), Probs: map[string][]float64{}}
-	for r := 0; r < R; r++ {
-		res.ELBO[r%B] += c[r] * (lp[r] - lq[r])
+	res := EvalResult{Probs: map[string][]float64{}}
+	if b.encoderOnly {
+		for r := range c {
+			c[r] = 1 / float64(b.lay.S)
+		}
+	} else {
+		b.lay.weights(floats(b.lwVal), floats(b.lqeVal), c)
+		lp, lq := floats(b.lpVal), floats(b.lqVal)
+		res.ELBO = make([]float64, B)
+		for r := 0; r < R; r++ {
+			res.ELBO[r%B] += c[r] * (lp[r] - lq[r])
+		}
 	}
 	for v, pr := range b.probs {
 		k := v.Classes

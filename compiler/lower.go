@@ -67,6 +67,7 @@ type branch struct {
 	probs           map[*check.Var]*probsRead
 	termNodes       []termNode
 	objective       *G.Node
+	encoderOnly     bool
 }
 
 // probsRead is the encoder's class probabilities of a supervised discrete
@@ -86,12 +87,14 @@ type enumSlot struct {
 
 // lowerBranch builds one training branch into p's graph.
 func (p *Program) lowerBranch(name string, B int, labelled bool) (*branch, error) {
-	return p.lowerBranchWith(name, B, labelled, false)
+	return p.lowerBranchWith(name, B, labelled, false, false)
 }
 
 // lowerBranchWith builds a branch; an evaluation branch also reads the
 // class probabilities and per-row log-densities out of each run.
-func (p *Program) lowerBranchWith(name string, B int, labelled, eval bool) (*branch, error) {
+// An encoder-only branch relaxes every unobserved discrete variable
+// (nothing is enumerated) and builds neither the decoder nor the objective.
+func (p *Program) lowerBranchWith(name string, B int, labelled, eval, encoderOnly bool) (*branch, error) {
 	m := p.Model
 	b := &branch{p: p, name: name, labelled: labelled, observed: map[*check.Var]bool{},
 		labels: map[slotKey]*input{}, consts: map[string]*G.Node{},
@@ -113,7 +116,7 @@ func (p *Program) lowerBranchWith(name string, B int, labelled, eval bool) (*bra
 	// Enumerated variables decide the row expansion.
 	E := 1
 	for _, v := range m.Vars {
-		if v.Kind != check.Discrete || b.observed[v] || p.opts.discrete(v.Name).Relax {
+		if v.Kind != check.Discrete || b.observed[v] || p.opts.discrete(v.Name).Relax || encoderOnly {
 			continue
 		}
 		slots := []int{-1}
@@ -133,6 +136,7 @@ func (p *Program) lowerBranchWith(name string, B int, labelled, eval bool) (*bra
 	}
 	b.lay = layout{B: B, S: p.opts.Samples, E: E, labelled: labelled, alpha: p.opts.Alpha}
 	b.R = b.lay.rows()
+	b.encoderOnly = encoderOnly
 	if err := b.lower(); err != nil {
 		return nil, err
 	}
@@ -149,6 +153,9 @@ func (b *branch) lower() error {
 		if err := b.step(st, true); err != nil {
 			return err
 		}
+	}
+	if b.encoderOnly {
+		return nil
 	}
 	for _, st := range m.Decoder.Steps {
 		if err := b.step(st, false); err != nil {
@@ -367,7 +374,11 @@ func (b *branch) encSample(n *check.Node, slot int) error {
 			gum := b.newInput(fmt.Sprintf("%s.gumbel.%s", b.name, slotName(v, slot)), v.Classes, func(t *tensor.Dense, rng *rand.Rand) error {
 				return dist.FillGumbel(rng, t)
 			})
-			if value, err = dist.ConcreteSample(logits, gum.node, b.p.opts.discrete(v.Name).Temperature); err != nil {
+			temp := b.p.opts.discrete(v.Name).Temperature
+			if temp <= 0 {
+				temp = 1
+			}
+			if value, err = dist.ConcreteSample(logits, gum.node, temp); err != nil {
 				return err
 			}
 			if score, err = dist.Hard(value); err != nil {

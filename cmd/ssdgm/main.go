@@ -45,6 +45,7 @@ func verbs() map[string]verb {
 		"fmt":   {"format spec files canonically", fmtUsage, runFmt},
 		"graph": {"draw a spec's encoder and decoder as Graphviz DOT", graphUsage, runGraph},
 		"help":  {"show help for a verb", "usage: ssdgm help [verb]", nil},
+		"train": {"train a spec on its dataset, writing a run folder", trainUsage, runTrain},
 	}
 }
 
@@ -91,7 +92,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "verbs:")
 	for _, n := range verbNames() {
-		fmt.Fprintf(w, "  %-8s %s\n", n, verbs()[n].summary)
+		fmt.Fprintf(w, "  %-9s %s\n", n, verbs()[n].summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "run `ssdgm help <verb>` for the flags of one verb")

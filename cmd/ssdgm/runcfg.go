@@ -1,0 +1,103 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"ssdgm/lang/check"
+	"ssdgm/runtime/config"
+)
+
+// setFlags collects repeated --set key=value overrides.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, ",") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+// configFlags are the flags every verb that reads a run config takes.
+type configFlags struct {
+	path   *string
+	sets   setFlags
+	short  map[string]*string
+	source *bool
+}
+
+// shortcuts are config keys that have a flag of their own.
+func shortcuts() [][2]string {
+	return [][2]string{
+		{"epochs", "epochs"}, {"seed", "seed"}, {"labelled", "labelled.count"}, {"out", "out"},
+		{"name", "name"}, {"dataset", "dataset"}, {"max-train", "max_train"}, {"samples", "samples"},
+		{"alpha", "alpha"}, {"dtype", "dtype"}, {"lr", "optimizer.lr"}, {"steps-per-epoch", "steps_per_epoch"},
+		{"data", "data_dir"},
+	}
+}
+
+func addConfigFlags(e *env, fs *flag.FlagSet) *configFlags {
+	c := &configFlags{short: map[string]*string{}}
+	c.path = fs.String("config", "", "run config `FILE` (YAML); default: SPEC with .yaml beside it if it exists, else the defaults")
+	fs.Var(&c.sets, "set", "override a config key, `key=value` (repeatable), e.g. --set batch.labelled=64")
+	for _, s := range shortcuts() {
+		c.short[s[1]] = fs.String(s[0], "", "set config key "+s[1])
+	}
+	c.source = fs.Bool("source", e.tty, "show the source line under each spec problem")
+	return c
+}
+
+// load reads the run config for a spec: --config, else SPEC.yaml beside
+// the spec, else the defaults; then applies --set and the shortcut flags.
+func (c *configFlags) load(specPath string) (*config.Config, []byte, error) {
+	path := *c.path
+	if path == "" && specPath != "" {
+		guess := strings.TrimSuffix(specPath, filepath.Ext(specPath)) + ".yaml"
+		if _, err := os.Stat(guess); err == nil {
+			path = guess
+		}
+	}
+	var cfg *config.Config
+	var src []byte
+	if path == "" {
+		cfg = config.Default()
+	} else {
+		var err error
+		if src, err = os.ReadFile(path); err != nil {
+			return nil, nil, fmt.Errorf("cannot read run config: %w", err)
+		}
+		if cfg, err = config.Parse(path, src); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, kv := range c.sets {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, nil, fmt.Errorf("--set %q: want key=value", kv)
+		}
+		if err := cfg.Set(k, v); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, s := range shortcuts() {
+		if v := *c.short[s[1]]; v != "" {
+			if err := cfg.Set(s[1], v); err != nil {
+				return nil, nil, fmt.Errorf("--%s: %w", s[0], err)
+			}
+		}
+	}
+	return cfg, src, nil
+}
+
+// specAndConfig loads a spec and its run config, printing problems.
+func specAndConfig(e *env, c *configFlags, specPath string) (*check.Model, []byte, *config.Config, bool) {
+	m, src := loadModel(e, specPath, *c.source)
+	if m == nil {
+		return nil, nil, nil, false
+	}
+	cfg, _, err := c.load(specPath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%v\n", err)
+		return nil, nil, nil, false
+	}
+	return m, src, cfg, true
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"ssdgm/lang/check"
+	"ssdgm/lang/syntax"
+	"ssdgm/runtime/config"
+	"ssdgm/runtime/train"
+)
+
+const trainUsage = `usage: ssdgm train [flags] SPEC
+       ssdgm train --resume RUN [SPEC]
+
+Trains the model of SPEC with its run config (--config FILE, else SPEC
+with .yaml beside it, else the defaults; see docs/config.md), writing a
+run folder OUT/NAME (never overwritten: NAME_1, NAME_2, ...). Ctrl-C
+saves a checkpoint; --resume RUN continues it to the same numbers as an
+uninterrupted run. Flags override config keys.`
+
+func runTrain(e *env, args []string) int {
+	fs := newFlags(e, "train", trainUsage)
+	cf := addConfigFlags(e, fs)
+	resume := fs.String("resume", "", "continue the stopped run in folder `RUN`")
+	quiet := fs.Bool("quiet", false, "print only the final result")
+	logLevel := fs.String("log-level", "info", "info (a line per epoch, a bar on a terminal) or debug (also every step's loss)")
+	files, ok := parseFlags(e, fs, trainUsage, args)
+	if !ok {
+		return exitUsage
+	}
+	if len(files) > 1 || (len(files) == 0 && *resume == "") {
+		fmt.Fprintln(e.stderr, trainUsage)
+		return exitUsage
+	}
+	if *logLevel != "info" && *logLevel != "debug" {
+		fmt.Fprintf(e.stderr, "ssdgm train: --log-level must be info or debug, got %q\n", *logLevel)
+		return exitUsage
+	}
+	var (
+		m   *check.Model
+		src []byte
+		cfg *config.Config
+	)
+	if len(files) == 1 {
+		if m, src, cfg, ok = specAndConfig(e, cf, files[0]); !ok {
+			return exitFail
+		}
+	} else {
+		if m, src, cfg, ok = runSpecAndConfig(e, *resume, *cf.source); !ok {
+			return exitFail
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	obs := &progress{w: e.stdout, tty: e.tty, quiet: *quiet}
+	var observer train.Observer = obs
+	if *logLevel == "debug" {
+		observer = train.ObserverFunc(func(ev train.Event) {
+			obs.Observe(ev)
+			if ev.Kind == train.StepDone {
+				fmt.Fprintf(e.stderr, "step %d  loss %.4f  %.0f ex/s\n", ev.TotalStep, ev.Loss, ev.ExamplesPerSec)
+			}
+		})
+	}
+	_, err := train.Train(ctx, train.Options{Spec: src, Model: m, Config: cfg, Resume: *resume, Observer: observer, Command: os.Args})
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, train.ErrInterrupted):
+		fmt.Fprintf(e.stderr, "\nssdgm train: %v; continue with `ssdgm train --resume RUN`\n", err)
+		return exitFail
+	default:
+		printDiags(e, err, src, *cf.source)
+		return exitFail
+	}
+}
+
+// runSpecAndConfig reads the spec and resolved config stored in a run
+// folder.
+func runSpecAndConfig(e *env, dir string, showSource bool) (*check.Model, []byte, *config.Config, bool) {
+	specPath := filepath.Join(dir, "spec.ssdgm")
+	src, err := os.ReadFile(specPath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ssdgm: %s is not a run folder: %v\n", dir, err)
+		return nil, nil, nil, false
+	}
+	f, err := syntax.Parse(specPath, src)
+	if err != nil {
+		printDiags(e, err, src, showSource)
+		return nil, nil, nil, false
+	}
+	m, err := check.Check(f)
+	if err != nil {
+		printDiags(e, err, src, showSource)
+		return nil, nil, nil, false
+	}
+	cfg, err := config.Load(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%v\n", err)
+		return nil, nil, nil, false
+	}
+	return m, src, cfg, true
+}

@@ -1,0 +1,160 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	"ssdgm/compiler"
+	"ssdgm/lang/check"
+	"ssdgm/runtime/data"
+)
+
+// evalBatch is the number of data points evaluated per run of an
+// evaluation graph.
+const evalBatch = 250
+
+// evaluator measures classification error (argmax of q(y|x) for each
+// discrete supervised variable) and the ELBO on a split.
+type evaluator struct {
+	t        *trainer
+	classify *compiler.Evaluator // encoder only
+	full     *compiler.Evaluator // encoder and decoder, for the ELBO
+	vars     []*check.Var
+	buf      []float32
+}
+
+// samplesFor returns how many samples estimate q(y|x): one when every
+// class variable is at the root of the encoder (q(y|x) is exact), else 10
+// samples of the latents before it, averaged.
+func samplesFor(m *check.Model, vars []*check.Var) int {
+	for _, v := range vars {
+		if dependsOnLatent(v.Enc, map[*check.Node]bool{}) {
+			return 10
+		}
+	}
+	return 1
+}
+
+func dependsOnLatent(n *check.Node, seen map[*check.Node]bool) bool {
+	for _, d := range n.Deps {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if d.Op == check.Sample || dependsOnLatent(d, seen) {
+			return true
+		}
+	}
+	return false
+}
+
+func newEvaluator(t *trainer) (*evaluator, error) {
+	e := &evaluator{t: t}
+	for _, v := range t.m.Vars {
+		if v.Role == check.Supervised && v.Kind == check.Discrete && v.Slots == 0 {
+			e.vars = append(e.vars, v)
+		}
+	}
+	opts := t.compileOptions()
+	var err error
+	if len(e.vars) > 0 {
+		if e.classify, err = compiler.NewEvaluator(t.m, t.w, evalBatch, samplesFor(t.m, e.vars), opts, false); err != nil {
+			return nil, err
+		}
+	}
+	if e.full, err = compiler.NewEvaluator(t.m, t.w, evalBatch, t.cfg.Samples, opts, true); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// split evaluates a split: err_<split>_<var> for each class variable and,
+// with elbo, elbo_<split> (the mean ELBO per data point, in nats). The
+// noise comes from a generator seeded afresh for every evaluation, so
+// evaluating never changes the training's random stream.
+func (e *evaluator) split(s *data.Split, name string, elbo bool) (map[string]float64, error) {
+	out := map[string]float64{}
+	if s == nil || s.N == 0 {
+		return out, nil
+	}
+	rng := rand.New(rand.NewPCG(uint64(e.t.cfg.Seed), 0x6576616c))
+	d := s.ImageSize()
+	wrong := make([]int, len(e.vars))
+	elboSum := 0.0
+	for start := 0; start < s.N; start += evalBatch {
+		n := min(evalBatch, s.N-start)
+		e.buf = e.buf[:0]
+		for i := 0; i < evalBatch; i++ {
+			j := start + min(i, n-1) // pad the last batch by repeating its last point
+			e.buf = append(e.buf, s.Images[j*d:(j+1)*d]...)
+		}
+		if e.classify != nil {
+			res, err := e.classify.Run(e.buf, rng)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range e.vars {
+				probs := res.Probs[v.Name]
+				ld := s.Labels[v.Label.Name]
+				for i := 0; i < n; i++ {
+					if argmax(probs[i*v.Classes:(i+1)*v.Classes]) != ld.Class(start+i, 0) {
+						wrong[k]++
+					}
+				}
+			}
+		}
+		if elbo {
+			res, err := e.full.Run(e.buf, rng)
+			if err != nil {
+				return nil, err
+			}
+			for i := 0; i < n; i++ {
+				elboSum += res.ELBO[i]
+			}
+		}
+	}
+	for k, v := range e.vars {
+		out[fmt.Sprintf("err_%s_%s", name, v.Name)] = float64(wrong[k]) / float64(s.N)
+	}
+	if elbo {
+		out["elbo_"+name] = elboSum / float64(s.N)
+	}
+	return out, nil
+}
+
+func argmax(p []float64) int {
+	best := 0
+	for i, v := range p {
+		if v > p[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// formatMetrics prints metrics as `name value` pairs in a fixed order,
+// errors as percentages.
+func formatMetrics(m map[string]float64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if k != "epoch" && k != "step" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		v := m[k]
+		switch {
+		case strings.HasPrefix(k, "err_"):
+			fmt.Fprintf(&b, "  %s %.2f%%", k, 100*v)
+		case k == "seconds":
+			fmt.Fprintf(&b, "  %.1fs", v)
+		default:
+			fmt.Fprintf(&b, "  %s %.4g", k, v)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}

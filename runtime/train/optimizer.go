@@ -1,0 +1,121 @@
+package train
+
+import (
+	"fmt"
+
+	"ssdgm/compiler"
+	"ssdgm/runtime/ckpt"
+	"ssdgm/runtime/optim"
+)
+
+// optimizer steps the parameters of a Weights with the fused Adam of
+// runtime/optim, whatever the dtype, and saves and restores its state.
+type optimizer interface {
+	step(grads []any) error
+	save(c *ckpt.Checkpoint)
+	load(c *ckpt.Checkpoint) error
+}
+
+type adam[T optim.Float] struct {
+	w      *compiler.Weights
+	a      *optim.Adam[T]
+	params [][]T
+	grads  [][]T
+}
+
+func newOptimizer(w *compiler.Weights, cfg optim.Config) (optimizer, error) {
+	switch w.Params.List()[0].Value.Data().(type) {
+	case []float32:
+		return newAdam[float32](w, cfg)
+	case []float64:
+		return newAdam[float64](w, cfg)
+	}
+	return nil, fmt.Errorf("unsupported parameter dtype")
+}
+
+func newAdam[T optim.Float](w *compiler.Weights, cfg optim.Config) (*adam[T], error) {
+	list := w.Params.List()
+	sizes := make([]int, len(list))
+	params := make([][]T, len(list))
+	for i, p := range list {
+		sizes[i] = p.Size()
+		params[i] = p.Value.Data().([]T)
+	}
+	a, err := optim.NewAdam[T](cfg, sizes)
+	if err != nil {
+		return nil, err
+	}
+	return &adam[T]{w: w, a: a, params: params, grads: make([][]T, len(list))}, nil
+}
+
+func (o *adam[T]) step(grads []any) error {
+	if len(grads) != len(o.params) {
+		return fmt.Errorf("optimizer: %d gradients for %d parameters", len(grads), len(o.params))
+	}
+	for i, g := range grads {
+		o.grads[i] = g.([]T)
+	}
+	return o.a.Step(o.params, o.grads)
+}
+
+func (o *adam[T]) save(c *ckpt.Checkpoint) {
+	st := o.a.State()
+	c.AdamStep = st.Step
+	list := o.w.Params.List()
+	c.Params, c.AdamM, c.AdamV = nil, nil, nil
+	for i, p := range list {
+		c.Params = append(c.Params, tensorOf(p.Name, p.Shape, o.params[i]))
+		c.AdamM = append(c.AdamM, tensorOf(p.Name, p.Shape, st.M[i]))
+		c.AdamV = append(c.AdamV, tensorOf(p.Name, p.Shape, st.V[i]))
+	}
+}
+
+func (o *adam[T]) load(c *ckpt.Checkpoint) error {
+	list := o.w.Params.List()
+	if len(c.Params) != len(list) || len(c.AdamM) != len(list) || len(c.AdamV) != len(list) {
+		return fmt.Errorf("checkpoint holds %d parameters, the model has %d", len(c.Params), len(list))
+	}
+	st := o.a.State()
+	st.Step = c.AdamStep
+	for i, p := range list {
+		for _, pair := range []struct {
+			t   ckpt.Tensor
+			dst []T
+		}{{c.Params[i], o.params[i]}, {c.AdamM[i], st.M[i]}, {c.AdamV[i], st.V[i]}} {
+			if pair.t.Name != p.Name {
+				return fmt.Errorf("checkpoint tensor %q where the model has %q", pair.t.Name, p.Name)
+			}
+			if err := copyTensor(pair.dst, pair.t); err != nil {
+				return fmt.Errorf("%s: %w", p.Name, err)
+			}
+		}
+	}
+	return o.a.SetState(st)
+}
+
+func tensorOf[T optim.Float](name string, shape []int, v []T) ckpt.Tensor {
+	t := ckpt.Tensor{Name: name, Shape: append([]int(nil), shape...)}
+	switch d := any(v).(type) {
+	case []float32:
+		t.F32 = append([]float32(nil), d...)
+	case []float64:
+		t.F64 = append([]float64(nil), d...)
+	}
+	return t
+}
+
+func copyTensor[T optim.Float](dst []T, t ckpt.Tensor) error {
+	switch {
+	case t.F32 != nil && len(t.F32) == len(dst):
+		for i, v := range t.F32 {
+			dst[i] = T(v)
+		}
+	case t.F64 != nil && len(t.F64) == len(dst):
+		for i, v := range t.F64 {
+			dst[i] = T(v)
+		}
+	default:
+		return fmt.Errorf("size mismatch: checkpoint has %d/%d values, model %d", len(t.F32), len(t.F64), len(dst))
+	}
+	return nil
+}

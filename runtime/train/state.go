@@ -1,0 +1,87 @@
+package train
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"ssdgm/runtime/ckpt"
+	"ssdgm/runtime/labelled"
+)
+
+// checkpointDir is the folder of a run holding its checkpoints.
+const checkpointDir = "checkpoints"
+
+// checkpoint writes the run's state atomically: parameters, Adam state,
+// both samplers' positions, the noise generator, and the step counters.
+func (t *trainer) checkpoint() error {
+	c := &ckpt.Checkpoint{
+		Step:       t.step,
+		Epoch:      int64(t.epoch),
+		Positions:  map[string]ckpt.Position{},
+		RNG:        map[string][]byte{},
+		SpecHash:   t.run.Meta().SpecHash,
+		ConfigHash: t.run.Meta().ConfigHash,
+		Meta: map[string]string{
+			"in_epoch": strconv.Itoa(t.inEpoch),
+			"loss_sum": strconv.FormatFloat(t.lossSum, 'g', -1, 64),
+		},
+	}
+	for name, s := range map[string]*labelled.Sampler{"unlabelled": t.unl, "labelled": t.lab} {
+		st := s.State()
+		c.Positions[name] = ckpt.Position{Epoch: st.Epoch, Offset: st.Offset}
+	}
+	rs, err := t.pcg.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	c.RNG["noise"] = rs
+	t.optim.save(c)
+	dir := filepath.Join(t.run.Dir(), checkpointDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	_, err = ckpt.Save(dir, c)
+	return err
+}
+
+// restore loads the latest good checkpoint of a resumed run and rewinds
+// its logs to it.
+func (t *trainer) restore() error {
+	c, path, skipped, err := ckpt.LoadLatest(filepath.Join(t.run.Dir(), checkpointDir))
+	if err != nil {
+		return fmt.Errorf("resuming %s: %w", t.run.Dir(), err)
+	}
+	for _, s := range skipped {
+		t.run.Logf("skipped a bad checkpoint: %v", s)
+	}
+	if c.SpecHash != t.run.Meta().SpecHash || c.ConfigHash != t.run.Meta().ConfigHash {
+		return fmt.Errorf("checkpoint %s was written for another spec or config", path)
+	}
+	if err := t.optim.load(c); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	for name, s := range map[string]*labelled.Sampler{"unlabelled": t.unl, "labelled": t.lab} {
+		p, ok := c.Positions[name]
+		if !ok {
+			return fmt.Errorf("checkpoint %s has no position for the %s data", path, name)
+		}
+		if err := s.Restore(labelled.SamplerState{Epoch: p.Epoch, Offset: p.Offset}); err != nil {
+			return fmt.Errorf("checkpoint %s: %w", path, err)
+		}
+	}
+	if err := t.pcg.UnmarshalBinary(c.RNG["noise"]); err != nil {
+		return fmt.Errorf("checkpoint %s: noise generator: %w", path, err)
+	}
+	t.step = c.Step
+	t.epoch = int(c.Epoch)
+	if t.inEpoch, err = strconv.Atoi(c.Meta["in_epoch"]); err != nil {
+		return fmt.Errorf("checkpoint %s: bad in_epoch: %w", path, err)
+	}
+	if t.lossSum, err = strconv.ParseFloat(c.Meta["loss_sum"], 64); err != nil {
+		return fmt.Errorf("checkpoint %s: bad loss_sum: %w", path, err)
+	}
+	t.run.Logf("resumed from %s at step %d (epoch %d, %d steps into it)", path, t.step, t.epoch+1, t.inEpoch)
+	return t.run.Rewind(int64(t.epoch), t.step)
+}

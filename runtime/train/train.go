@@ -1,0 +1,394 @@
+// Package train runs training: it opens the dataset, holds the spec's
+// labels against the dataset's schema, draws the fixed labelled subset,
+// compiles the model, steps the fused Adam over labelled and unlabelled
+// batches, evaluates, writes the run folder (metrics, step log,
+// checkpoints) and resumes a stopped run to the same numbers.
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"ssdgm/compiler"
+	"ssdgm/lang/check"
+	"ssdgm/runtime/config"
+	"ssdgm/runtime/data"
+	"ssdgm/runtime/labelled"
+	"ssdgm/runtime/optim"
+	"ssdgm/runtime/runs"
+)
+
+// Version is the tool version recorded in run metadata.
+const Version = "0.1.0"
+
+// Options configure a training run.
+type Options struct {
+	Spec     []byte       // the spec source, copied into the run folder
+	Model    *check.Model // the checked spec
+	Config   *config.Config
+	Resume   string // a run folder to continue; Spec and Config must match it
+	Observer Observer
+	Command  []string // recorded in meta.json
+	Data     data.Options
+}
+
+// Summary is what a finished run reports.
+type Summary struct {
+	Dir     string
+	Epochs  int
+	Steps   int64
+	Metrics map[string]float64 // the final (test) evaluation
+}
+
+// ErrInterrupted is returned when the context is cancelled: a checkpoint
+// was written and the run can be resumed.
+var ErrInterrupted = errors.New("training interrupted; checkpoint saved")
+
+// DivergedError reports a NaN or Inf in the loss.
+type DivergedError struct {
+	Step int64
+	Term string
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("training diverged at step %d: %s is not finite; the last good checkpoint is kept (try a smaller optimizer.lr)", e.Step, e.Term)
+}
+
+// trainer holds one run's state.
+type trainer struct {
+	opt      Options
+	cfg      *config.Config
+	m        *check.Model
+	ds       *data.Dataset
+	train    *data.Split
+	chosen   []int // labelled subset, indices into train
+	classVar *check.Var
+	w        *compiler.Weights
+	prog     *compiler.Program
+	optim    optimizer
+	unl, lab *labelled.Sampler
+	rng      *rand.Rand
+	pcg      *rand.PCG
+	run      *runs.Run
+	step     int64   // steps done
+	epoch    int     // epochs completed
+	inEpoch  int     // steps done within the epoch in progress
+	lossSum  float64 // sum of the losses of the epoch in progress
+	batch    compiler.Batch
+	eval     *evaluator
+}
+
+// Train trains the model of opt until its configured epochs are done, the
+// context is cancelled (ErrInterrupted, after a checkpoint) or the loss
+// diverges (*DivergedError).
+func Train(ctx context.Context, opt Options) (*Summary, error) {
+	t := &trainer{opt: opt, cfg: opt.Config, m: opt.Model}
+	if t.opt.Observer == nil {
+		t.opt.Observer = ObserverFunc(func(Event) {})
+	}
+	if err := t.setup(); err != nil {
+		return nil, err
+	}
+	return t.loop(ctx)
+}
+
+func (t *trainer) setup() error {
+	cfg := t.cfg
+	dopts := t.opt.Data
+	if cfg.DataDir != "" {
+		dopts.DataDir = cfg.DataDir
+	}
+	ds, err := data.Open(cfg.Dataset, dopts)
+	if err != nil {
+		return err
+	}
+	t.ds = ds
+	if err := CheckSchema(t.m, ds.Name, ds.Schema, ds.Shape); err != nil {
+		return err
+	}
+	t.train = ds.Train
+	if cfg.MaxTrain > 0 && cfg.MaxTrain < t.train.N {
+		idx := make([]int, cfg.MaxTrain)
+		for i := range idx {
+			idx[i] = i
+		}
+		if t.train, err = t.train.Subset(idx); err != nil {
+			return err
+		}
+	}
+	N := t.train.N
+	cfg.Resolve(N, t.m.Name)
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := t.chooseLabelled(); err != nil {
+		return err
+	}
+	specHash, cfgHash := runs.Hash(t.opt.Spec), cfg.Hash()
+	if t.opt.Resume != "" {
+		if t.run, err = runs.Open(t.opt.Resume, specHash, cfgHash); err != nil {
+			return err
+		}
+	} else {
+		t.run, err = runs.Create(cfg.Out, cfg.RunName(t.m.Name), runs.Options{
+			Spec: t.opt.Spec, Config: cfg.Marshal(),
+			Meta:    runs.Meta{Tool: "ssdgm " + Version, GoVersion: runtime.Version(), Seed: cfg.Seed, Command: t.opt.Command},
+			Columns: metricColumns(t.m),
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if t.w, err = compiler.NewWeights(t.m, cfg.Dtype == "float64", uint64(cfg.Seed)); err != nil {
+		return err
+	}
+	copts := t.compileOptions()
+	M := len(t.chosen)
+	if M > 0 {
+		copts.Labelled = cfg.Batch.Labelled
+	}
+	copts.Unlabelled = cfg.Batch.Unlabelled
+	copts.SupWeight = cfg.Gamma * float64(M) / float64(N)
+	if t.prog, err = compiler.Compile(t.m, t.w, copts); err != nil {
+		return err
+	}
+	if t.optim, err = newOptimizer(t.w, optim.Config{LR: cfg.Optimizer.LR, Beta1: cfg.Optimizer.Beta1, Beta2: cfg.Optimizer.Beta2, Eps: cfg.Optimizer.Eps}); err != nil {
+		return err
+	}
+	all := make([]int, N)
+	for i := range all {
+		all[i] = i
+	}
+	t.unl = labelled.NewSampler(all, cfg.Seed*7919+1)
+	t.lab = labelled.NewSampler(t.chosen, cfg.Seed*7919+2)
+	t.pcg = rand.NewPCG(uint64(cfg.Seed), 0x6e6f697365)
+	t.rng = rand.New(t.pcg)
+	t.batch = compiler.Batch{Labels: map[string][]float32{}}
+	if t.eval, err = newEvaluator(t); err != nil {
+		return err
+	}
+	if t.opt.Resume != "" {
+		return t.restore()
+	}
+	return nil
+}
+
+// compileOptions maps the config's discrete handling and α to the
+// compiler's options.
+func (t *trainer) compileOptions() compiler.Options {
+	cfg := t.cfg
+	o := compiler.Options{Samples: cfg.Samples, Alpha: *cfg.Alpha, Discrete: map[string]compiler.Discrete{}}
+	o.Default = compiler.Discrete{Relax: cfg.Discrete.Default == "relax", Temperature: cfg.Discrete.Temperature}
+	for _, v := range t.m.Vars {
+		if v.Kind == check.Discrete {
+			o.Discrete[v.Name] = compiler.Discrete{Relax: cfg.Method(v.Name) == "relax", Temperature: cfg.Discrete.Temperature}
+		}
+	}
+	return o
+}
+
+// chooseLabelled draws the labelled subset once, fixed for the whole run:
+// class-balanced on the first categorical supervised variable when asked.
+func (t *trainer) chooseLabelled() error {
+	cfg := t.cfg
+	classes := 1
+	lab := make([]int, t.train.N)
+	for _, v := range t.m.Vars {
+		if v.Role == check.Supervised && v.Kind == check.Discrete && v.Slots == 0 {
+			t.classVar = v
+			break
+		}
+	}
+	if t.classVar != nil {
+		ld := t.train.Labels[t.classVar.Label.Name]
+		classes = t.classVar.Classes
+		for i := range lab {
+			lab[i] = ld.Class(i, 0)
+		}
+	}
+	hasSupervised := false
+	for _, v := range t.m.Vars {
+		hasSupervised = hasSupervised || v.Role == check.Supervised
+	}
+	if !hasSupervised || cfg.Labelled.Count == 0 {
+		return nil
+	}
+	chosen, err := labelled.Select(lab, classes, labelled.Options{Count: cfg.Labelled.Count, Balanced: cfg.Labelled.Balanced && t.classVar != nil, Seed: cfg.LabelledSeed()})
+	if err != nil {
+		return fmt.Errorf("choosing %d labelled examples: %w", cfg.Labelled.Count, err)
+	}
+	t.chosen = chosen
+	return nil
+}
+
+func metricColumns(m *check.Model) []string {
+	cols := []string{"epoch", "step", "loss", "seconds", "examples_per_s", "elbo_val"}
+	for _, v := range m.Vars {
+		if v.Role == check.Supervised && v.Kind == check.Discrete && v.Slots == 0 {
+			cols = append(cols, "err_val_"+v.Name, "err_test_"+v.Name)
+		}
+	}
+	return append(cols, "elbo_test")
+}
+
+// gather copies the images (and labels) of idx into the batch buffers.
+func (t *trainer) gather(idx []int, dst *[]float32, labels bool) {
+	s := t.train
+	d := s.ImageSize()
+	buf := (*dst)[:0]
+	for _, i := range idx {
+		buf = append(buf, s.Images[i*d:(i+1)*d]...)
+	}
+	*dst = buf
+	if !labels {
+		return
+	}
+	for _, v := range t.m.Vars {
+		if v.Role != check.Supervised {
+			continue
+		}
+		ld := s.Labels[v.Label.Name]
+		per := ld.Label.PerExample()
+		out := t.batch.Labels[v.Label.Name][:0]
+		for _, i := range idx {
+			out = append(out, ld.Values[i*per:(i+1)*per]...)
+		}
+		t.batch.Labels[v.Label.Name] = out
+	}
+}
+
+func (t *trainer) loop(ctx context.Context) (*Summary, error) {
+	cfg := t.cfg
+	N := t.train.N
+	steps := cfg.Steps(N)
+	obs := t.opt.Observer
+	obs.Observe(Event{Kind: RunStart, Message: t.run.Dir(), Epochs: cfg.Epochs, Steps: steps})
+	start := time.Now()
+	for t.epoch < cfg.Epochs {
+		ep := t.epoch + 1
+		obs.Observe(Event{Kind: EpochStart, Epoch: ep, Epochs: cfg.Epochs, Steps: steps})
+		epochStart := time.Now()
+		examples := 0
+		for t.inEpoch < steps {
+			if ctx.Err() != nil {
+				if err := t.checkpoint(); err != nil {
+					return nil, err
+				}
+				t.run.Logf("interrupted at step %d (epoch %d, step %d of %d); checkpoint saved", t.step, ep, t.inEpoch, steps)
+				t.run.Finish(runs.StatusStopped, "interrupted")
+				return nil, ErrInterrupted
+			}
+			res, err := t.trainStep()
+			if err != nil {
+				t.run.Logf("%v", err)
+				t.run.Finish(runs.StatusFailed, err.Error())
+				return nil, err
+			}
+			t.lossSum += res.Loss
+			examples += cfg.Batch.Unlabelled
+			if len(t.chosen) > 0 {
+				examples += cfg.Batch.Labelled
+			}
+			t.inEpoch++
+			if t.inEpoch%5 == 0 || t.inEpoch == steps {
+				el := time.Since(epochStart)
+				obs.Observe(Event{Kind: StepDone, Epoch: ep, Epochs: cfg.Epochs, Step: t.inEpoch, Steps: steps, TotalStep: t.step,
+					Loss: t.lossSum / float64(t.inEpoch), ExamplesPerSec: float64(examples) / el.Seconds(), Elapsed: el})
+			}
+		}
+		el := time.Since(epochStart)
+		metrics := map[string]float64{"epoch": float64(ep), "step": float64(t.step), "loss": t.lossSum / float64(max(steps, 1)),
+			"seconds": el.Seconds(), "examples_per_s": float64(examples) / el.Seconds()}
+		t.epoch++
+		t.inEpoch = 0
+		t.lossSum = 0
+		if t.epoch%cfg.EvalEvery == 0 || t.epoch == cfg.Epochs {
+			ev, err := t.eval.split(t.ds.Val, "val", false)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range ev {
+				metrics[k] = v
+			}
+		}
+		final := t.epoch == cfg.Epochs
+		if final {
+			ev, err := t.eval.split(t.ds.Test, "test", true)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range ev {
+				metrics[k] = v
+			}
+		}
+		if err := t.checkpoint(); err != nil {
+			return nil, err
+		}
+		if err := t.run.Metrics(toRow(metrics)); err != nil {
+			return nil, err
+		}
+		t.run.Logf("epoch %d/%d %s", ep, cfg.Epochs, formatMetrics(metrics))
+		obs.Observe(Event{Kind: EpochDone, Epoch: ep, Epochs: cfg.Epochs, Steps: steps, TotalStep: t.step, Loss: metrics["loss"],
+			ExamplesPerSec: metrics["examples_per_s"], Elapsed: el, Metrics: metrics})
+		if final {
+			obs.Observe(Event{Kind: RunDone, Epoch: ep, Epochs: cfg.Epochs, TotalStep: t.step, Elapsed: time.Since(start), Metrics: metrics, Message: t.run.Dir()})
+			if err := t.run.Finish(runs.StatusDone, ""); err != nil {
+				return nil, err
+			}
+			return &Summary{Dir: t.run.Dir(), Epochs: t.epoch, Steps: t.step, Metrics: metrics}, nil
+		}
+	}
+	// Nothing left to do (a finished run resumed).
+	t.run.Finish(runs.StatusDone, "")
+	return &Summary{Dir: t.run.Dir(), Epochs: t.epoch, Steps: t.step}, nil
+}
+
+// trainStep runs one step: batches, forward and backward, a finite-loss
+// check, the optimizer, the step log.
+func (t *trainer) trainStep() (compiler.Result, error) {
+	cfg := t.cfg
+	t.gather(t.unl.Next(cfg.Batch.Unlabelled), &t.batch.Unlabelled, false)
+	if len(t.chosen) > 0 {
+		t.gather(t.lab.Next(cfg.Batch.Labelled), &t.batch.Labelled, true)
+	}
+	res, err := t.prog.Step(t.batch, t.rng)
+	if err != nil {
+		return res, err
+	}
+	t.step++
+	if math.IsNaN(res.Loss) || math.IsInf(res.Loss, 0) {
+		term := "the loss"
+		for _, tm := range res.Terms {
+			if math.IsNaN(tm.Value) || math.IsInf(tm.Value, 0) {
+				term = "term " + tm.Name
+				break
+			}
+		}
+		return res, &DivergedError{Step: t.step, Term: term}
+	}
+	grads, err := t.prog.Grads()
+	if err != nil {
+		return res, err
+	}
+	if err := t.optim.step(grads); err != nil {
+		return res, err
+	}
+	rec := map[string]any{"step": t.step, "epoch": t.epoch + 1, "loss": res.Loss}
+	for _, tm := range res.Terms {
+		rec[tm.Name] = tm.Value
+	}
+	return res, t.run.Step(rec)
+}
+
+func toRow(m map[string]float64) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
