@@ -34,6 +34,7 @@ type Config struct {
 	Dataset       string
 	DataDir       string
 	MaxTrain      int
+	MaxEval       int
 	Labelled      Labelled
 	Alpha         *float64
 	Gamma         float64

