@@ -1,0 +1,187 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"ssdgm/compiler"
+	"ssdgm/lang/check"
+	"ssdgm/runtime/ckpt"
+	"ssdgm/runtime/config"
+	"ssdgm/runtime/data"
+)
+
+// EvalOptions say what Evaluate measures.
+type EvalOptions struct {
+	Dir    string         // the run folder (its checkpoints are in Dir/checkpoints)
+	Model  *check.Model   // the run's checked spec
+	Config *config.Config // the run's resolved config
+	// Split is "test" (the default) or "val"; max_eval of the config
+	// limits it to its first examples, as in training.
+	Split string
+	// Checkpoint is "last" (the default: the newest readable one) or
+	// "prev" (the one before it).
+	Checkpoint string
+	Data       data.Options
+}
+
+// EvalReport is what Evaluate measured.
+type EvalReport struct {
+	Split      string
+	Examples   int
+	Checkpoint string  // the path of the checkpoint evaluated
+	Step       int64   // its training step
+	Errors     []Error // per discrete supervised variable, in model order
+	ELBO       float64 // mean ELBO per example, in nats
+	Skipped    []error // newer checkpoints that could not be read
+}
+
+// Error is the classification error of one supervised variable: the
+// fraction of examples where argmax q(y | x) differs from the label.
+type Error struct {
+	Var  string
+	Rate float64
+}
+
+// Evaluate loads a run's checkpoint into freshly built networks and
+// measures, on the chosen split, the classification error of every
+// discrete supervised variable (argmax q(y|x), importance-weighted where y
+// is not at the encoder's root) and the mean ELBO, with the noise seeded
+// as in training's evaluations.
+func Evaluate(opt EvalOptions) (*EvalReport, error) {
+	if opt.Model == nil || opt.Config == nil {
+		return nil, errors.New("evaluate: no model or config")
+	}
+	cfg, m := opt.Config, opt.Model
+	split := opt.Split
+	if split == "" {
+		split = "test"
+	}
+	if split != "test" && split != "val" {
+		return nil, fmt.Errorf("evaluate: unknown split %q (want test or val)", split)
+	}
+	which := opt.Checkpoint
+	if which == "" {
+		which = "last"
+	}
+	if which != "last" && which != "prev" {
+		return nil, fmt.Errorf("evaluate: unknown checkpoint %q (want last or prev)", which)
+	}
+	rep := &EvalReport{Split: split}
+	c, err := readCheckpoint(filepath.Join(opt.Dir, checkpointDir), which, rep)
+	if err != nil {
+		return nil, err
+	}
+	dopts := opt.Data
+	if cfg.DataDir != "" {
+		dopts.DataDir = cfg.DataDir
+	}
+	ds, err := data.Open(cfg.Dataset, dopts)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckSchema(m, ds.Name, ds.Schema, ds.Shape); err != nil {
+		return nil, err
+	}
+	s := ds.Test
+	if split == "val" {
+		s = ds.Val
+	}
+	if s == nil || s.N == 0 {
+		return nil, fmt.Errorf("evaluate: dataset %s has no %s examples", ds.Name, split)
+	}
+	if n := cfg.MaxEval; n > 0 && n < s.N {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		if s, err = s.Subset(idx); err != nil {
+			return nil, err
+		}
+	}
+	rep.Examples = s.N
+	w, err := compiler.NewWeights(m, cfg.Dtype == "float64", uint64(cfg.Seed))
+	if err != nil {
+		return nil, err
+	}
+	if err := loadParams(w, c); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", rep.Checkpoint, err)
+	}
+	trainN := ds.Train.N
+	if cfg.MaxTrain > 0 {
+		trainN = min(trainN, cfg.MaxTrain)
+	}
+	ev, err := newEvaluatorFor(m, w, CompileOptions(m, cfg, trainN), cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	metrics, err := ev.split(s, split, true)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range ev.vars {
+		rep.Errors = append(rep.Errors, Error{Var: v.Name, Rate: metrics[fmt.Sprintf("err_%s_%s", split, v.Name)]})
+	}
+	rep.ELBO = metrics["elbo_"+split]
+	return rep, nil
+}
+
+// readCheckpoint reads the newest readable checkpoint of dir ("last") or
+// the one before the newest ("prev"), recording which in rep.
+func readCheckpoint(dir, which string, rep *EvalReport) (*ckpt.Checkpoint, error) {
+	if which == "last" {
+		c, path, skipped, err := ckpt.LoadLatest(dir)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate: %w", err)
+		}
+		rep.Checkpoint, rep.Step, rep.Skipped = path, c.Step, skipped
+		return c, nil
+	}
+	paths, err := ckpt.List(dir)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	if len(paths) < 2 {
+		return nil, fmt.Errorf("evaluate: %s holds %d checkpoint(s), so there is no previous one", dir, len(paths))
+	}
+	path := paths[len(paths)-2]
+	c, err := ckpt.Read(path)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	rep.Checkpoint, rep.Step = path, c.Step
+	return c, nil
+}
+
+// loadParams copies a checkpoint's parameters into w by name, checking
+// that every parameter is there with the model's shape.
+func loadParams(w *compiler.Weights, c *ckpt.Checkpoint) error {
+	list := w.Params.List()
+	if len(c.Params) != len(list) {
+		return fmt.Errorf("holds %d parameters, the model has %d", len(c.Params), len(list))
+	}
+	for _, p := range list {
+		t, ok := c.Param(p.Name)
+		if !ok {
+			return fmt.Errorf("has no parameter %s", p.Name)
+		}
+		if !slices.Equal(t.Shape, p.Shape) {
+			return fmt.Errorf("parameter %s has shape %v, the model %v", p.Name, t.Shape, p.Shape)
+		}
+		var err error
+		switch dst := p.Value.Data().(type) {
+		case []float32:
+			err = copyTensor(dst, t)
+		case []float64:
+			err = copyTensor(dst, t)
+		default:
+			err = fmt.Errorf("unsupported dtype %T", dst)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.Name, err)
+		}
+	}
+	return nil
+}
