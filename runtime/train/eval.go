@@ -18,7 +18,7 @@ const evalBatch = 250
 // evaluator measures classification error (argmax of q(y|x) for each
 // discrete supervised variable) and the ELBO on a split.
 type evaluator struct {
-	seed     int64 // seeds the noise of every evaluation afresh
+	seed     int64               // seeds the noise of every evaluation afresh
 	classify *compiler.Evaluator // encoder only
 	full     *compiler.Evaluator // encoder and decoder, for the ELBO
 	vars     []*check.Var
