@@ -185,3 +185,41 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestDiverged: a loss that stops being finite ends the run with a message
+// naming the step and the term, and keeps the last good checkpoint.
+func TestDiverged(t *testing.T) {
+	needMNIST(t)
+	src, m := loadMNIST(t)
+	out := t.TempDir()
+	cfg := tinyConfig(t, out)
+	for k, v := range map[string]string{"optimizer.lr": "1e30", "epochs": "3", "steps_per_epoch": "3"} {
+		if err := cfg.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := Train(context.Background(), Options{Spec: src, Model: m, Config: cfg})
+	var div *DivergedError
+	if !errors.As(err, &div) {
+		t.Fatalf("got %v, want a DivergedError", err)
+	}
+	if div.Step < 2 || !strings.Contains(err.Error(), "step") || !strings.Contains(err.Error(), "not finite") {
+		t.Errorf("message %q (step %d)", err, div.Step)
+	}
+	meta, err := os.ReadFile(filepath.Join(out, "mnist", "meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(meta), `"failed"`) {
+		t.Errorf("meta.json does not record the failure: %s", meta)
+	}
+	if c, _, _, err := ckpt.LoadLatest(filepath.Join(out, "mnist", checkpointDir)); err == nil {
+		for _, p := range c.Params {
+			for _, v := range p.F32 {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					t.Fatalf("checkpoint at step %d holds non-finite parameters", c.Step)
+				}
+			}
+		}
+	}
+}
