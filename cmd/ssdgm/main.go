@@ -41,11 +41,16 @@ const (
 
 func verbs() map[string]verb {
 	return map[string]verb{
-		"check": {"check spec files and report every problem", checkUsage, runCheck},
-		"fmt":   {"format spec files canonically", fmtUsage, runFmt},
-		"graph": {"draw a spec's encoder and decoder as Graphviz DOT", graphUsage, runGraph},
-		"help":  {"show help for a verb", "usage: ssdgm help [verb]", nil},
-		"train": {"train a spec on its dataset, writing a run folder", trainUsage, runTrain},
+		"bench":   {"time training steps on synthetic data and print examples/s", benchUsage, runBench},
+		"check":   {"check spec files and report every problem", checkUsage, runCheck},
+		"compile": {"lower a spec and summarise its networks, variables and objective", compileUsage, runCompile},
+		"config":  {"print the resolved run config that train would use", configUsage, runConfig},
+		"data":    {"list, show and count the datasets", dataUsage, runData},
+		"eval":    {"evaluate a run's checkpoint on the test or validation split", evalUsage, runEval},
+		"fmt":     {"format spec files canonically", fmtUsage, runFmt},
+		"graph":   {"draw a spec's encoder and decoder as Graphviz DOT", graphUsage, runGraph},
+		"help":    {"show help for a verb", "usage: ssdgm help [verb]", nil},
+		"train":   {"train a spec on its dataset, writing a run folder", trainUsage, runTrain},
 	}
 }
 

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+
+	"ssdgm/compiler"
+	"ssdgm/lang/check"
+	"ssdgm/runtime/config"
+	"ssdgm/runtime/train"
+)
+
+const compileUsage = `usage: ssdgm compile [flags] SPEC
+
+Lowers SPEC to the training program ` + "`ssdgm train`" + ` would build with its
+run config (--config FILE, else SPEC with .yaml beside it, else the
+defaults; --set key=value overrides) and prints the parameter count of
+every network and in total, every variable with its shape and role (data,
+supervised by a label, or latent), discrete or continuous, and how an
+unobserved discrete variable is handled (enumerated or relaxed at a
+temperature), and the terms of the objective, listed from one step on
+synthetic data. --dot FILE writes the Gorgonia graph as Graphviz DOT.
+Problems found while lowering print as file:line:col: message.`
+
+func runCompile(e *env, args []string) int {
+	fs := newFlags(e, "compile", compileUsage)
+	cf := addConfigFlags(e, fs)
+	dotPath := fs.String("dot", "", "write the Gorgonia graph of the training step to `FILE` (Graphviz DOT)")
+	files, ok := parseFlags(e, fs, compileUsage, args)
+	if !ok {
+		return exitUsage
+	}
+	if len(files) != 1 {
+		fmt.Fprintln(e.stderr, compileUsage)
+		return exitUsage
+	}
+	m, src, cfg, ok := specAndConfig(e, cf, files[0])
+	if !ok {
+		return exitFail
+	}
+	opts, alphaNote := programOptions(m, cfg)
+	w, err := compiler.NewWeights(m, cfg.Dtype == "float64", uint64(cfg.Seed))
+	if err != nil {
+		printDiags(e, err, src, *cf.source)
+		return exitFail
+	}
+	prog, err := compiler.Compile(m, w, opts)
+	if err != nil {
+		printDiags(e, err, src, *cf.source)
+		return exitFail
+	}
+	defer prog.Close()
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x636f6d70))
+	res, err := prog.Step(syntheticBatch(m, opts, rng), rng)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ssdgm compile: running one step on synthetic data: %v\n", err)
+		return exitFail
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "model %s (%s)\n", m.Name, files[0])
+	fmt.Fprintf(&b, "program: %s, batch %s, S = %d sample(s) per data point, %s\n", cfg.Dtype, batchText(opts), opts.Samples, alphaNote)
+	writeNetworks(&b, w, m)
+	writeVariables(&b, m, opts)
+	writeTerms(&b, res, opts)
+	_, _ = e.stdout.Write(b.Bytes())
+	if *dotPath != "" {
+		if err := writeFileAtomic(*dotPath, []byte(prog.Graph().ToDot())); err != nil {
+			fmt.Fprintf(e.stderr, "ssdgm compile: %v\n", err)
+			return exitFail
+		}
+	}
+	return exitOK
+}
+
+// programOptions returns the compiler options of a training run of m with
+// cfg and a note on α. N, the number of training examples, is needed only
+// when α follows the rule 0.1/ρ; it is read from the dataset when that
+// opens, and otherwise taken as M (the graph is the same; only the
+// constants α and γM/N differ) with a note saying so.
+func programOptions(m *check.Model, cfg *config.Config) (compiler.Options, string) {
+	if cfg.Alpha != nil || cfg.Rho(1) == 0 {
+		o := train.CompileOptions(m, cfg, max(cfg.Labelled.Count, 1))
+		if o.Labelled > 0 {
+			return o, fmt.Sprintf("α = %g (γM/N depends on N, not read)", o.Alpha)
+		}
+		return o, fmt.Sprintf("α = %g", o.Alpha)
+	}
+	n, err := trainingExamples(cfg)
+	if err != nil {
+		o := train.CompileOptions(m, cfg, max(cfg.Labelled.Count, 1))
+		return o, fmt.Sprintf("α = 0.1/ρ not resolved: dataset %s unavailable", cfg.Dataset)
+	}
+	o := train.CompileOptions(m, cfg, n)
+	return o, fmt.Sprintf("α = 0.1/ρ = %.4g, γM/N = %.4g (N = %d)", o.Alpha, o.SupWeight, n)
+}
+
+func batchText(o compiler.Options) string {
+	if o.Labelled == 0 {
+		return fmt.Sprintf("%d unlabelled", o.Unlabelled)
+	}
+	return fmt.Sprintf("%d labelled + %d unlabelled", o.Labelled, o.Unlabelled)
+}
+
+func writeNetworks(w io.Writer, ws *compiler.Weights, m *check.Model) {
+	kinds := map[string]string{}
+	for _, n := range m.Nets {
+		kinds[n.Name] = n.Kind
+	}
+	fmt.Fprintln(w, "\nnetworks:")
+	total := 0
+	for _, c := range netParams(ws) {
+		fmt.Fprintf(w, "  %-16s %-7s %12s parameters\n", c.Name, kinds[c.Name], thousands(c.Count))
+		total += c.Count
+	}
+	fmt.Fprintf(w, "  %-16s %-7s %12s parameters\n", "total", "", thousands(total))
+}
+
+func writeVariables(w io.Writer, m *check.Model, o compiler.Options) {
+	fmt.Fprintln(w, "\nvariables:")
+	for _, v := range m.Vars {
+		role := v.Role.String()
+		if v.Role == check.Supervised && v.Label != nil {
+			role += " (label " + v.Label.Name + ")"
+		}
+		shape := v.Shape.String()
+		if v.Slots > 0 {
+			shape = fmt.Sprintf("%d slots × %s", v.Slots, shape)
+		}
+		fmt.Fprintf(w, "  %-8s %-26s %-16s %-10s %s\n", v.Name, role, shape, v.Kind, varHandling(v, o))
+	}
+}
+
+// netParams counts the parameter values of each network, in declaration
+// order. Weights.NetParams would do, but its prefix gains a second dot in
+// Params.CountPrefix and so counts nothing; parameters are named
+// NET.PART, so they are summed here by that prefix.
+func netParams(ws *compiler.Weights) []compiler.NetCount {
+	out := ws.NetParams()
+	for i := range out {
+		out[i].Count = 0
+		for _, p := range ws.Params.List() {
+			if strings.HasPrefix(p.Name, out[i].Name+".") {
+				out[i].Count += p.Size()
+			}
+		}
+	}
+	return out
+}
+
+// varHandling says how the objective treats a variable.
+func varHandling(v *check.Var, o compiler.Options) string {
+	family := ""
+	if n := v.Dec; n != nil && n.Dist != nil {
+		family = n.Dist.Family
+	}
+	if v.Role == check.Data {
+		return "observed; scored by p(" + v.Name + " | ·): " + family
+	}
+	if n := v.Enc; n != nil && n.Dist != nil {
+		family = n.Dist.Family
+	}
+	var how string
+	switch {
+	case v.Kind != check.Discrete:
+		how = "q: " + family + ", reparameterised"
+	default:
+		d, ok := o.Discrete[v.Name]
+		if !ok {
+			d = o.Default
+		}
+		if d.Relax {
+			how = fmt.Sprintf("q: %s over %d, relaxed (Concrete, temperature %g)", family, v.Classes, d.Temperature)
+		} else {
+			how = fmt.Sprintf("q: %s over %d, enumerated (summed out exactly)", family, v.Classes)
+		}
+	}
+	if v.Role == check.Supervised {
+		how = "clamped to the label when labelled; else " + how
+	}
+	return how
+}
+
+func writeTerms(w io.Writer, res compiler.Result, o compiler.Options) {
+	fmt.Fprintln(w, "\nobjective terms (per data point of each branch; loss = −(unlabelled:objective + γM/N · labelled:objective)):")
+	for _, t := range res.Terms {
+		branch, name, _ := strings.Cut(t.Name, ":")
+		fmt.Fprintf(w, "  %-11s %s\n", branch, name)
+	}
+}
+
+// thousands formats n with commas: 1234567 → 1,234,567.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// syntheticBatch returns a batch of the program's sizes with random binary
+// images and random labels (class indices, or standard normal vectors).
+func syntheticBatch(m *check.Model, o compiler.Options, rng *rand.Rand) compiler.Batch {
+	d := m.Data.Shape.Size()
+	b := compiler.Batch{Unlabelled: binaryImages(o.Unlabelled*d, rng), Labels: map[string][]float32{}}
+	if o.Labelled == 0 {
+		return b
+	}
+	b.Labelled = binaryImages(o.Labelled*d, rng)
+	for _, v := range m.Vars {
+		if v.Role != check.Supervised || v.Label == nil {
+			continue
+		}
+		slots := max(v.Slots, 1)
+		if v.Kind == check.Discrete {
+			vals := make([]float32, o.Labelled*slots)
+			for i := range vals {
+				vals[i] = float32(rng.IntN(v.Classes))
+			}
+			b.Labels[v.Label.Name] = vals
+			continue
+		}
+		vals := make([]float32, o.Labelled*slots*v.Shape.Size())
+		for i := range vals {
+			vals[i] = float32(rng.NormFloat64())
+		}
+		b.Labels[v.Label.Name] = vals
+	}
+	return b
+}
+
+func binaryImages(n int, rng *rand.Rand) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		if rng.Uint64()&1 == 1 {
+			x[i] = 1
+		}
+	}
+	return x
+}
