@@ -134,22 +134,22 @@ func readCheckpoint(dir, which string, rep *EvalReport) (*ckpt.Checkpoint, error
 	if which == "last" {
 		c, path, skipped, err := ckpt.LoadLatest(dir)
 		if err != nil {
-			return nil, fmt.Errorf("evaluate: %w", err)
+			return nil, fmt.Errorf("reading the checkpoint: %w", err)
 		}
 		rep.Checkpoint, rep.Step, rep.Skipped = path, c.Step, skipped
 		return c, nil
 	}
 	paths, err := ckpt.List(dir)
 	if err != nil {
-		return nil, fmt.Errorf("evaluate: %w", err)
+		return nil, fmt.Errorf("reading the checkpoints: %w", err)
 	}
 	if len(paths) < 2 {
-		return nil, fmt.Errorf("evaluate: %s holds %d checkpoint(s), so there is no previous one", dir, len(paths))
+		return nil, fmt.Errorf("%s holds %d checkpoint(s), so there is no previous one", dir, len(paths))
 	}
 	path := paths[len(paths)-2]
 	c, err := ckpt.Read(path)
 	if err != nil {
-		return nil, fmt.Errorf("evaluate: %w", err)
+		return nil, fmt.Errorf("reading the previous checkpoint: %w", err)
 	}
 	rep.Checkpoint, rep.Step = path, c.Step
 	return c, nil
