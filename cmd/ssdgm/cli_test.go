@@ -65,6 +65,40 @@ func TestCLI(t *testing.T) {
 		{name: "help_check", args: []string{"help", "check"}},
 		{name: "unknown_verb", args: []string{"chek"}},
 		{name: "bad_flag", args: []string{"check", "-nope", "specs/mnist.ssdgm"}},
+		{name: "help_compile", args: []string{"help", "compile"}},
+
+		// config: α fixed (no dataset read), α unresolvable, bad files and flags.
+		{name: "config_fixed_alpha", args: []string{"config", "specs/mnist.ssdgm", "--config", "testdata/configs/tiny_fixed_alpha.yaml", "--seed", "7"}},
+		{name: "config_no_dataset", args: []string{"config", "specs/mnist.ssdgm", "--config", "testdata/configs/tiny_mnist.yaml", "--set", "dataset=svhn", "--data", "testdata/no-such-folder", "--set", "batch.labelled=8"}},
+		{name: "config_bad", args: []string{"config", "specs/mnist.ssdgm", "--config", "testdata/configs/bad_keys.yaml"}},
+		{name: "config_bad_set", args: []string{"config", "specs/mnist.ssdgm", "--set", "batch.unlabeled=3"}},
+		{name: "config_missing_file", args: []string{"config", "specs/mnist.ssdgm", "--config", "testdata/configs/nonexistent.yaml"}},
+		{name: "config_bad_spec", args: []string{"config", "testdata/specs/bad/names.ssdgm"}},
+		{name: "config_usage", args: []string{"config"}},
+
+		// compile: both encoder orders, a lowering error, bad inputs.
+		{name: "compile_tiny_m2", args: []string{"compile", "testdata/specs/good/tiny_m2.ssdgm", "--config", "testdata/configs/tiny_fixed_alpha.yaml"}},
+		{name: "compile_tiny_zfirst", args: []string{"compile", "testdata/specs/good/tiny_zfirst.ssdgm", "--config", "testdata/configs/tiny_fixed_alpha.yaml", "--set", "discrete.vars.y=enumerate", "--set", "labelled.count=0"}},
+		{name: "compile_lowering_error", args: []string{"compile", "specs/multimnist.ssdgm", "--alpha", "1", "--set", "batch.labelled=2", "--set", "batch.unlabelled=2"}},
+		{name: "compile_bad_spec", args: []string{"compile", "testdata/specs/bad/shapes.ssdgm"}},
+		{name: "compile_bad_config", args: []string{"compile", "testdata/specs/good/tiny_m2.ssdgm", "--config", "testdata/configs/bad_keys.yaml"}},
+		{name: "compile_usage", args: []string{"compile"}},
+
+		// eval: the paths that need no trained run (TestEvalRun trains one).
+		{name: "eval_missing_run", args: []string{"eval", "testdata/no-such-run"}},
+		{name: "eval_not_a_run", args: []string{"eval", "testdata/configs"}},
+		{name: "eval_bad_split", args: []string{"eval", "testdata/no-such-run", "--split", "train"}},
+		{name: "eval_bad_checkpoint", args: []string{"eval", "testdata/no-such-run", "--checkpoint", "first"}},
+		{name: "eval_usage", args: []string{"eval"}},
+
+		// bench: only what does not depend on timing (TestBench checks the output's shape).
+		{name: "bench_bad_spec", args: []string{"bench", "testdata/specs/bad/names.ssdgm"}},
+		{name: "bench_bad_steps", args: []string{"bench", "testdata/specs/good/tiny_m2.ssdgm", "--steps", "0"}},
+		{name: "bench_usage", args: []string{"bench"}},
+
+		// data: the usage paths (what list finds depends on the machine).
+		{name: "data_usage", args: []string{"data"}},
+		{name: "data_unknown_dataset", args: []string{"data", "stats", "nope"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -84,7 +84,7 @@ func programOptions(m *check.Model, cfg *config.Config) (compiler.Options, strin
 	if cfg.Alpha != nil || cfg.Rho(1) == 0 {
 		o := train.CompileOptions(m, cfg, max(cfg.Labelled.Count, 1))
 		if o.Labelled > 0 {
-			return o, fmt.Sprintf("α = %g (γM/N depends on N, not read)", o.Alpha)
+			return o, fmt.Sprintf("α = %g, γM/N not resolved (N not read)", o.Alpha)
 		}
 		return o, fmt.Sprintf("α = %g", o.Alpha)
 	}
@@ -177,8 +177,11 @@ func varHandling(v *check.Var, o compiler.Options) string {
 			how = fmt.Sprintf("q: %s over %d, enumerated (summed out exactly)", family, v.Classes)
 		}
 	}
-	if v.Role == check.Supervised {
+	switch {
+	case v.Role == check.Supervised && o.Labelled > 0:
 		how = "clamped to the label when labelled; else " + how
+	case v.Role == check.Supervised:
+		how = "never clamped (no labelled batch); " + how
 	}
 	return how
 }

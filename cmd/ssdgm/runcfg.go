@@ -75,7 +75,7 @@ func (c *configFlags) load(specPath string) (*config.Config, []byte, error) {
 			return nil, nil, fmt.Errorf("--set %q: want key=value", kv)
 		}
 		if err := cfg.Set(k, v); err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("--set %s: %w", kv, err)
 		}
 	}
 	for _, s := range shortcuts() {
