@@ -87,7 +87,7 @@ func (w *Weights) add(n *check.Net, r *rand.Rand) error {
 func (w *Weights) NetParams() []NetCount {
 	out := make([]NetCount, 0, len(w.order))
 	for _, name := range w.order {
-		out = append(out, NetCount{Name: name, Count: w.Params.CountPrefix(name + ".")})
+		out = append(out, NetCount{Name: name, Count: w.Params.CountPrefix(name)})
 	}
 	return out
 }

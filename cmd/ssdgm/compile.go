@@ -111,7 +111,7 @@ func writeNetworks(w io.Writer, ws *compiler.Weights, m *check.Model) {
 	}
 	fmt.Fprintln(w, "\nnetworks:")
 	total := 0
-	for _, c := range netParams(ws) {
+	for _, c := range ws.NetParams() {
 		fmt.Fprintf(w, "  %-16s %-7s %12s parameters\n", c.Name, kinds[c.Name], thousands(c.Count))
 		total += c.Count
 	}
@@ -131,23 +131,6 @@ func writeVariables(w io.Writer, m *check.Model, o compiler.Options) {
 		}
 		fmt.Fprintf(w, "  %-8s %-26s %-16s %-10s %s\n", v.Name, role, shape, v.Kind, varHandling(v, o))
 	}
-}
-
-// netParams counts the parameter values of each network, in declaration
-// order. Weights.NetParams would do, but its prefix gains a second dot in
-// Params.CountPrefix and so counts nothing; parameters are named
-// NET.PART, so they are summed here by that prefix.
-func netParams(ws *compiler.Weights) []compiler.NetCount {
-	out := ws.NetParams()
-	for i := range out {
-		out[i].Count = 0
-		for _, p := range ws.Params.List() {
-			if strings.HasPrefix(p.Name, out[i].Name+".") {
-				out[i].Count += p.Size()
-			}
-		}
-	}
-	return out
 }
 
 // varHandling says how the objective treats a variable.

@@ -51,7 +51,7 @@ func dependsOnLatent(n *check.Node, seen map[*check.Node]bool) bool {
 }
 
 func newEvaluator(t *trainer) (*evaluator, error) {
-	return newEvaluatorFor(t.m, t.w, t.compileOptions(), t.cfg.Seed)
+	return newEvaluatorFor(t.m, t.w, CompileOptions(t.m, t.cfg, t.train.N), t.cfg.Seed)
 }
 
 // newEvaluatorFor builds the evaluation programs of m over w with the

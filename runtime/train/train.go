@@ -68,7 +68,7 @@ type trainer struct {
 	train    *data.Split
 	val      *data.Split // validation examples evaluated (max_eval of them)
 	test     *data.Split // test examples evaluated (max_eval of them)
-	chosen   []int // labelled subset, indices into train
+	chosen   []int       // labelled subset, indices into train
 	classVar *check.Var
 	w        *compiler.Weights
 	prog     *compiler.Program
@@ -149,13 +149,10 @@ func (t *trainer) setup() error {
 	if t.w, err = compiler.NewWeights(t.m, cfg.Dtype == "float64", uint64(cfg.Seed)); err != nil {
 		return err
 	}
-	copts := t.compileOptions()
-	M := len(t.chosen)
-	if M > 0 {
-		copts.Labelled = cfg.Batch.Labelled
+	copts := CompileOptions(t.m, cfg, N)
+	if len(t.chosen) == 0 {
+		copts.Labelled = 0
 	}
-	copts.Unlabelled = cfg.Batch.Unlabelled
-	copts.SupWeight = cfg.Gamma * float64(M) / float64(N)
 	if t.prog, err = compiler.Compile(t.m, t.w, copts); err != nil {
 		return err
 	}
@@ -178,20 +175,6 @@ func (t *trainer) setup() error {
 		return t.restore()
 	}
 	return nil
-}
-
-// compileOptions maps the config's discrete handling and α to the
-// compiler's options.
-func (t *trainer) compileOptions() compiler.Options {
-	cfg := t.cfg
-	o := compiler.Options{Samples: cfg.Samples, Alpha: *cfg.Alpha, Discrete: map[string]compiler.Discrete{}}
-	o.Default = compiler.Discrete{Relax: cfg.Discrete.Default == "relax", Temperature: cfg.Discrete.Temperature}
-	for _, v := range t.m.Vars {
-		if v.Kind == check.Discrete {
-			o.Discrete[v.Name] = compiler.Discrete{Relax: cfg.Method(v.Name) == "relax", Temperature: cfg.Discrete.Temperature}
-		}
-	}
-	return o
 }
 
 // chooseLabelled draws the labelled subset once, fixed for the whole run:
