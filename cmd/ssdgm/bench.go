@@ -148,31 +148,13 @@ func runBench(e *env, args []string) int {
 }
 
 // newBenchStepper returns a function that runs one full training step:
-// forward and backward through prog, then the fused Adam of runtime/optim
-// on w's parameters (which also zeroes the gradients).
+// forward and backward through prog, then the optimizer training uses (the
+// fused Adam of runtime/optim, which also zeroes the gradients).
 func newBenchStepper(prog *compiler.Program, w *compiler.Weights, cfg optim.Config) (func(compiler.Batch, *rand.Rand) error, error) {
-	switch w.Params.List()[0].Value.Data().(type) {
-	case []float32:
-		return adamStepper[float32](prog, w, cfg)
-	case []float64:
-		return adamStepper[float64](prog, w, cfg)
-	}
-	return nil, fmt.Errorf("unsupported parameter dtype %v", w.Params.Dtype())
-}
-
-func adamStepper[T optim.Float](prog *compiler.Program, w *compiler.Weights, cfg optim.Config) (func(compiler.Batch, *rand.Rand) error, error) {
-	list := w.Params.List()
-	sizes := make([]int, len(list))
-	params := make([][]T, len(list))
-	for i, p := range list {
-		sizes[i] = p.Size()
-		params[i] = p.Value.Data().([]T)
-	}
-	a, err := optim.NewAdam[T](cfg, sizes)
+	opt, err := train.NewOptimizer(w, cfg)
 	if err != nil {
 		return nil, err
 	}
-	grads := make([][]T, len(list))
 	return func(b compiler.Batch, rng *rand.Rand) error {
 		if _, err := prog.Step(b, rng); err != nil {
 			return err
@@ -181,10 +163,7 @@ func adamStepper[T optim.Float](prog *compiler.Program, w *compiler.Weights, cfg
 		if err != nil {
 			return err
 		}
-		for i, g := range gs {
-			grads[i] = g.([]T)
-		}
-		return a.Step(params, grads)
+		return opt.Step(gs)
 	}, nil
 }
 

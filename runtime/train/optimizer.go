@@ -8,10 +8,21 @@ import (
 	"ssdgm/runtime/optim"
 )
 
-// optimizer steps the parameters of a Weights with the fused Adam of
-// runtime/optim, whatever the dtype, and saves and restores its state.
+// Optimizer steps the parameters of a Weights with the fused Adam of
+// runtime/optim, whatever the dtype; Step also zeroes the gradients.
+type Optimizer interface {
+	Step(grads []any) error
+}
+
+// NewOptimizer returns the Adam optimizer of w's parameters; grads passed to
+// Step are Program.Grads(), in w.Params order.
+func NewOptimizer(w *compiler.Weights, cfg optim.Config) (Optimizer, error) {
+	return newOptimizer(w, cfg)
+}
+
+// optimizer is an Optimizer that also saves and restores its state.
 type optimizer interface {
-	step(grads []any) error
+	Optimizer
 	save(c *ckpt.Checkpoint)
 	load(c *ckpt.Checkpoint) error
 }
@@ -48,7 +59,8 @@ func newAdam[T optim.Float](w *compiler.Weights, cfg optim.Config) (*adam[T], er
 	return &adam[T]{w: w, a: a, params: params, grads: make([][]T, len(list))}, nil
 }
 
-func (o *adam[T]) step(grads []any) error {
+// Step applies one Adam update from grads and zeroes them.
+func (o *adam[T]) Step(grads []any) error {
 	if len(grads) != len(o.params) {
 		return fmt.Errorf("optimizer: %d gradients for %d parameters", len(grads), len(o.params))
 	}

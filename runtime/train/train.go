@@ -373,7 +373,7 @@ func (t *trainer) trainStep() (compiler.Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := t.optim.step(grads); err != nil {
+	if err := t.optim.Step(grads); err != nil {
 		return res, err
 	}
 	rec := map[string]any{"step": t.step, "epoch": t.epoch + 1, "loss": res.Loss}
