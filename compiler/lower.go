@@ -182,16 +182,22 @@ func (b *branch) lower() error {
 	b.objective = obj
 	// Intermediate values may be overwritten by later in-place ops, so the
 	// values the report needs are copied out when they are computed.
-	G.Read(b.lw, &b.lwVal)
-	G.Read(b.lqe, &b.lqeVal)
+	b.read(b.lw, &b.lwVal)
+	b.read(b.lqe, &b.lqeVal)
 	if b.probs != nil {
-		G.Read(b.lp, &b.lpVal)
-		G.Read(b.lq, &b.lqVal)
+		b.read(b.lp, &b.lpVal)
+		b.read(b.lq, &b.lqVal)
 	}
 	for i := range b.termNodes {
-		G.Read(b.termNodes[i].node, &b.termNodes[i].val)
+		b.read(b.termNodes[i].node, &b.termNodes[i].val)
 	}
 	return nil
+}
+
+// read copies n's value into *into whenever the machine computes n, and
+// keeps the read alive through pruning.
+func (b *branch) read(n *G.Node, into *G.Value) {
+	b.p.keep = append(b.p.keep, G.Read(n, into))
 }
 
 // step lowers one evaluation step (a node, or a repeat unrolled over its
@@ -361,7 +367,7 @@ func (b *branch) encSample(n *check.Node, slot int) error {
 				return err
 			}
 			b.probs[v] = &probsRead{node: pr}
-			G.Read(pr, &b.probs[v].val)
+			b.read(pr, &b.probs[v].val)
 		}
 		switch {
 		case b.observed[v]:

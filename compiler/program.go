@@ -62,6 +62,7 @@ type Program struct {
 	loss    *G.Node
 	brs     []*branch
 	pnodes  G.Nodes
+	keep    G.Nodes // read nodes: outputs besides the loss and gradients
 	lossVal float64
 }
 
@@ -118,8 +119,26 @@ func Compile(m *check.Model, w *Weights, opts Options) (p *Program, err error) {
 	if _, err := G.Grad(p.loss, p.pnodes...); err != nil {
 		return nil, fmt.Errorf("compile %s: differentiating the objective: %w", m.Name, err)
 	}
+	p.prune()
 	p.vm = G.NewTapeMachine(p.g, G.BindDualValues(p.pnodes...))
 	return p, nil
+}
+
+// prune restricts the graph to what the program reads. G.Grad builds the
+// gradient of every operand of an op it differentiates, also of operands
+// that need none (the data, the noise, constants: e.g. the 1280×256·256×794
+// product that would be the gradient of the encoder's input), and the
+// TapeMachine runs every node of its graph. What is kept: the loss, the
+// parameters and their gradients and the read nodes, with everything they
+// depend on. (Removing the other nodes from the graph instead would leave
+// Gorgonia's node-index cache stale.)
+func (p *Program) prune() {
+	roots := G.Nodes{p.loss}
+	for _, n := range p.pnodes {
+		roots = append(roots, n.Deriv())
+	}
+	roots = append(roots, p.keep...)
+	p.g = p.g.ExactSubgraphRoots(roots...)
 }
 
 // Weights returns the networks the program trains.
