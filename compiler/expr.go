@@ -13,6 +13,25 @@ import (
 // expr lowers a checked expression in one slot. A scalar-shaped expression
 // becomes a 0-d node; every other value is a matrix [R, size].
 func (b *branch) expr(e check.Expr, slot int, encoder bool) (*G.Node, error) {
+	if b.memo != nil {
+		key := tileKey{e, slot, encoder}
+		if n, ok := b.memo[key]; ok {
+			return n, nil
+		}
+		n, err := b.lowerExpr(e, slot, encoder)
+		if err == nil {
+			b.memo[key] = n
+		}
+		return n, err
+	}
+	if b.small != nil && tileable(e) {
+		return b.tiled(e, slot, encoder)
+	}
+	return b.lowerExpr(e, slot, encoder)
+}
+
+// lowerExpr lowers e itself (expr decides where).
+func (b *branch) lowerExpr(e check.Expr, slot int, encoder bool) (*G.Node, error) {
 	vals := b.vals(encoder)
 	switch e := e.(type) {
 	case *check.Const:
@@ -26,6 +45,10 @@ func (b *branch) expr(e check.Expr, slot int, encoder bool) (*G.Node, error) {
 			return b.x.node, nil
 		}
 		n, ok := vals[nodeKey{e.Node, s}]
+		if !ok && b.memo != nil && e.Node.Op == check.Let {
+			// A shadow branch lowers the data-only lets it reads on demand.
+			return b.expr(e.Node.Value, s, encoder)
+		}
 		if !ok {
 			return nil, lowerError(e.Pos, "`%s` has no value yet", e.Node.Name)
 		}
@@ -48,6 +71,14 @@ func (b *branch) expr(e check.Expr, slot int, encoder bool) (*G.Node, error) {
 	case *check.Binary:
 		return b.binary(e, slot, encoder)
 	case *check.NetCall:
+		if b.small != nil {
+			if out, ok, err := b.splitNetCall(e, slot, encoder); ok || err != nil {
+				if err != nil {
+					return nil, lowerError(e.Pos, "network `%s`: %v", e.Net.Name, err)
+				}
+				return out, nil
+			}
+		}
 		args := make([]*G.Node, len(e.Args))
 		for i, a := range e.Args {
 			x, err := b.full(a, slot, encoder, a.Info().Shape.Size())

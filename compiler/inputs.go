@@ -90,11 +90,15 @@ func (b *branch) constRows(name string, d int, f func(r, c int) float64) *G.Node
 // over its samples and enumerations, and draws the noise.
 func (b *branch) bind(x []float32, labels map[string][]float32, rng *rand.Rand) error {
 	B, R := b.lay.B, b.R
-	d := b.x.t.Shape()[1]
+	xin := b.x
+	if b.small != nil {
+		xin = b.small.x // the graph tiles it to R rows
+	}
+	d := xin.t.Shape()[1]
 	if len(x) != B*d {
 		return fmt.Errorf("%s batch: got %d values, want %d (%d examples of %d)", b.name, len(x), B*d, B, d)
 	}
-	if err := fillRows(b.x.t, R, d, func(r, c int) float64 { return float64(x[(r%B)*d+c]) }); err != nil {
+	if err := fillData(xin.t, x); err != nil {
 		return err
 	}
 	for key, in := range b.labels {
@@ -134,6 +138,21 @@ func (b *branch) bind(x []float32, labels map[string][]float32, rng *rand.Rand) 
 		if err := in.fill(in.t, rng); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// fillData copies the B data rows x into t [B, d].
+func fillData(t *tensor.Dense, x []float32) error {
+	switch data := t.Data().(type) {
+	case []float32:
+		copy(data, x)
+	case []float64:
+		for i, v := range x {
+			data[i] = float64(v)
+		}
+	default:
+		return fmt.Errorf("unsupported tensor data %T", data)
 	}
 	return nil
 }

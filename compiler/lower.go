@@ -54,6 +54,9 @@ type branch struct {
 	labels   map[slotKey]*input
 	noise    []*input
 	consts   map[string]*G.Node
+	small    *branch             // the data-only values at B rows (tile.go)
+	tiles    map[tileKey]*G.Node // tiled shadow values
+	memo     map[tileKey]*G.Node // a shadow branch's lowered expressions
 
 	enc   map[nodeKey]*G.Node // encoder values
 	dec   map[nodeKey]*G.Node // decoder values
@@ -148,7 +151,18 @@ func (p *Program) lowerBranchWith(name string, B int, labelled, eval, encoderOnl
 func (b *branch) lower() error {
 	m := b.p.Model
 	g := b.p.g
-	b.x = b.newInput(b.name+".x", m.Data.Shape.Size(), nil)
+	if b.R > b.lay.B {
+		b.small = b.newSmall()
+		b.tiles = map[tileKey]*G.Node{}
+		b.small.x = b.small.newInput(b.name+".x", m.Data.Shape.Size(), nil)
+		x, err := ops.TileRows(b.small.x.node, b.R/b.lay.B)
+		if err != nil {
+			return err
+		}
+		b.x = &input{node: x}
+	} else {
+		b.x = b.newInput(b.name+".x", m.Data.Shape.Size(), nil)
+	}
 	for _, st := range m.Encoder.Steps {
 		if err := b.step(st, true); err != nil {
 			return err

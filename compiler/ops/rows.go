@@ -196,3 +196,56 @@ func oneOf(dt tensor.Dtype) any {
 	}
 	return float64(1)
 }
+
+// RowRange returns rows [from, to) of x [N, D], as [to-from, D]: how a
+// layer's weight matrix is split by input block (x·W over a concatenation
+// [a, b] is a·W[rows of a] + b·W[rows of b]).
+func RowRange(x *G.Node, from, to int) (*G.Node, error) { return rowRange(x, from, to, 0, false) }
+
+// rowRange extracts rows [from, to) (pad = false) or places x as those rows
+// of a zero matrix of n rows (pad = true); each is the other's adjoint.
+func rowRange(x *G.Node, from, to, n int, pad bool) (*G.Node, error) {
+	name := fmt.Sprintf("RowRange(%d:%d)", from, to)
+	if pad {
+		name = fmt.Sprintf("PadRows(%d:%d of %d)", from, to, n)
+	}
+	if x == nil || x.Shape().Dims() != 2 {
+		return nil, fmt.Errorf("%s: want a matrix", name)
+	}
+	if !pad {
+		n = x.Shape()[0]
+	}
+	if from < 0 || to > n || from >= to {
+		return nil, fmt.Errorf("%s: bad row range for %d rows", name, n)
+	}
+	o := &op{name: name, inDims: []int{2}, outDims: 2, diff: []bool{true},
+		shape: func(in []tensor.Shape) (tensor.Shape, error) {
+			if pad {
+				if in[0][0] != to-from {
+					return nil, fmt.Errorf("%s: input has %d rows", name, in[0][0])
+				}
+				return tensor.Shape{n, in[0][1]}, nil
+			}
+			return tensor.Shape{to - from, in[0][1]}, nil
+		},
+		k: kernel{
+			f32: func(out []float32, in [][]float32) error { rowRangeK(out, in[0], from, to, pad); return nil },
+			f64: func(out []float64, in [][]float64) error { rowRangeK(out, in[0], from, to, pad); return nil },
+		},
+	}
+	o.grad = func(_ G.Nodes, _, g *G.Node) (G.Nodes, error) {
+		dx, err := rowRange(g, from, to, n, !pad)
+		return G.Nodes{dx}, err
+	}
+	return apply(o, x)
+}
+
+func rowRangeK[T float](out, in []T, from, to int, pad bool) {
+	if pad {
+		d := len(in) / (to - from)
+		copy(out[from*d:to*d], in)
+		return
+	}
+	d := len(out) / (to - from)
+	copy(out, in[from*d:to*d])
+}

@@ -23,6 +23,7 @@ func TestRowsValues(t *testing.T) {
 		{"SumRowGroups", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return SumRowGroups(in[0], 2) }, dense([]int{4, 2}, 1, 2, 3, 4, 5, 6, 7, 8), []float64{4, 6, 12, 14}},
 		{"SumRowBlocks", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return SumRowBlocks(in[0], 2) }, dense([]int{4, 2}, 1, 2, 3, 4, 5, 6, 7, 8), []float64{6, 8, 10, 12}},
 		{"Columns", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return Columns(in[0], 1, 3) }, x, []float64{2, 3, 5, 6}},
+		{"RowRange", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return RowRange(in[0], 1, 2) }, x, []float64{4, 5, 6}},
 		{"EnumOneHot", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
 			oh, err := EnumOneHot(g, tensor.Float64, 2, 3)
 			if err != nil {
@@ -55,6 +56,18 @@ func TestRowsGradients(t *testing.T) {
 	checkGrad(t, "SumRowGroups", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return SumRowGroups(in[0], 3) }, m(6, 2))
 	checkGrad(t, "SumRowBlocks", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return SumRowBlocks(in[0], 2) }, m(6, 2))
 	checkGrad(t, "Columns", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return Columns(in[0], 1, 3) }, m(3, 5))
+	checkGrad(t, "RowRange", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return RowRange(in[0], 1, 3) }, m(4, 3))
+	checkGrad(t, "RowRangeSplit", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+		a, err := RowRange(in[0], 0, 2)
+		if err != nil {
+			return nil, err
+		}
+		b, err := RowRange(in[0], 2, 5)
+		if err != nil {
+			return nil, err
+		}
+		return G.Add(G.Must(G.Mul(in[1], a)), G.Must(G.Mul(in[2], b)))
+	}, m(5, 3), m(2, 2), m(2, 3))
 	checkGrad(t, "ColumnsTwice", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
 		a, err := Columns(in[0], 0, 2)
 		if err != nil {
