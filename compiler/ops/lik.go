@@ -116,6 +116,10 @@ func likelihood(k likKind, eps float64, xs ...*G.Node) (*G.Node, error) {
 // or the gradient with respect to input wrt, scaled by the incoming
 // gradient in[len-1] [B], into out [B, D].
 func likK[T float](k likKind, eps float64, out []T, in [][]T, wrt int) {
+	if k == likBernLogits && wrt != 0 {
+		bernLogitsK(out, in, wrt)
+		return
+	}
 	x := in[0]
 	a := in[1]
 	var b []T
@@ -183,4 +187,50 @@ func BernoulliProbsLogProb(x, probs *G.Node, eps float64) (*G.Node, error) {
 		return nil, fmt.Errorf("BernoulliProbsLogProb: eps %g not in (0, 0.5)", eps)
 	}
 	return likelihood(likBernProbs, eps, x, probs)
+}
+
+// bernLogitsK is likK for the Bernoulli log-likelihood with logits, its
+// value (wrt < 0) or its gradient with respect to the logits (wrt = 1): the
+// same arithmetic as elemLP without its per-element dispatch, with one exp
+// per element and the float32 log1p (see log1p32) in float32 kernels. It
+// is the decoder's likelihood over every pixel of every row, forward and
+// backward.
+func bernLogitsK[T float](out []T, in [][]T, wrt int) {
+	x, a := in[0], in[1]
+	if wrt < 0 {
+		d := len(x) / max(len(out), 1)
+		f32 := single[T]()
+		for r := range out {
+			var s float64
+			xr, ar := x[r*d:(r+1)*d], a[r*d:(r+1)*d]
+			for j, av := range ar {
+				l := float64(av)
+				e := math.Exp(-math.Abs(l))
+				var sp float64
+				if f32 {
+					sp = log1p32(e)
+				} else {
+					sp = math.Log1p(e)
+				}
+				s += float64(xr[j])*l - (sp + math.Max(l, 0))
+			}
+			out[r] = T(s)
+		}
+		return
+	}
+	up := in[len(in)-1]
+	d := len(x) / max(len(up), 1)
+	for r, gv := range up {
+		gr := float64(gv)
+		xr, ar, or := x[r*d:(r+1)*d], a[r*d:(r+1)*d], out[r*d:(r+1)*d]
+		for j, av := range ar {
+			l := float64(av)
+			e := math.Exp(-math.Abs(l))
+			sig := 1 / (1 + e)
+			if l < 0 {
+				sig = e / (1 + e)
+			}
+			or[j] = T(gr * (float64(xr[j]) - sig))
+		}
+	}
 }

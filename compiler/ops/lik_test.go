@@ -57,3 +57,55 @@ func TestLikelihoodValues(t *testing.T) {
 		t.Errorf("laplace: got %v want %v", got[0], want)
 	}
 }
+
+// TestBernoulliLogitsKernel: the fused Bernoulli-logits kernel matches the
+// per-element reference elemLP, value and logit gradient, over logits from
+// -100 to 100, in float64 (to rounding) and float32 (to float32 rounding).
+func TestBernoulliLogitsKernel(t *testing.T) {
+	const rows, d = 3, 41
+	x64 := make([]float64, rows*d)
+	a64 := make([]float64, rows*d)
+	up64 := []float64{1, -0.5, 2}
+	r := newRand(9)
+	for i := range x64 {
+		x64[i] = r.Float64()
+		a64[i] = 200*float64(i)/float64(len(a64)-1) - 100
+		if i%3 == 0 {
+			a64[i] = r.Float64()*8 - 4
+		}
+	}
+	wantV := make([]float64, rows)
+	wantG := make([]float64, rows*d)
+	for i := range x64 {
+		lp, _, da, _ := elemLP(likBernLogits, 0, x64[i], a64[i], 0)
+		wantV[i/d] += lp
+		wantG[i] = up64[i/d] * da
+	}
+	gotV := make([]float64, rows)
+	gotG := make([]float64, rows*d)
+	bernLogitsK(gotV, [][]float64{x64, a64}, -1)
+	bernLogitsK(gotG, [][]float64{x64, a64, up64}, 1)
+	x32, a32, up32 := f32s(x64), f32s(a64), f32s(up64)
+	gotV32 := make([]float32, rows)
+	gotG32 := make([]float32, rows*d)
+	bernLogitsK(gotV32, [][]float32{x32, a32}, -1)
+	bernLogitsK(gotG32, [][]float32{x32, a32, up32}, 1)
+	for i := range wantV {
+		if !closeTo(gotV[i], wantV[i], 1e-14) || !closeTo(float64(gotV32[i]), wantV[i], 1e-6) {
+			t.Errorf("row %d: value %v (float32 %v), want %v", i, gotV[i], gotV32[i], wantV[i])
+		}
+	}
+	for i := range wantG {
+		if math.Abs(gotG[i]-wantG[i]) > 1e-15 || math.Abs(float64(gotG32[i])-wantG[i]) > 1e-6 {
+			t.Errorf("element %d (logit %g): gradient %v (float32 %v), want %v", i, a64[i], gotG[i], gotG32[i], wantG[i])
+		}
+	}
+}
+
+func f32s(x []float64) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(v)
+	}
+	return out
+}
