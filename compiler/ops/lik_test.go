@@ -109,3 +109,17 @@ func f32s(x []float64) []float32 {
 	}
 	return out
 }
+
+// TestLog1pUnit: log1pUnit is log1p to 1e-9 relative on [0, 1].
+func TestLog1pUnit(t *testing.T) {
+	for i := 0; i <= 100000; i++ {
+		e := float64(i) / 100000
+		if i < 100 {
+			e = math.Pow(10, -float64(i)/5)
+		}
+		got, want := log1pUnit(e), math.Log1p(e)
+		if math.Abs(got-want) > 1e-9*want {
+			t.Fatalf("log1pUnit(%g) = %.17g, want %.17g", e, got, want)
+		}
+	}
+}
