@@ -81,10 +81,16 @@ func likelihood(k likKind, eps float64, xs ...*G.Node) (*G.Node, error) {
 		}
 		return tensor.Shape{in[0][0]}, nil
 	}
+	// The Bernoulli-logits forward pass keeps x − sigmoid(l) for its
+	// gradient with respect to the logits.
+	var c *residCache
+	if k == likBernLogits {
+		c = &residCache{}
+	}
 	o := &op{name: name, inDims: dims, outDims: 1, shape: same, diff: make([]bool, n),
 		k: kernel{
-			f32: func(out []float32, in [][]float32) error { likK(k, eps, out, in, -1); return nil },
-			f64: func(out []float64, in [][]float64) error { likK(k, eps, out, in, -1); return nil },
+			f32: func(out []float32, in [][]float32) error { likC(k, eps, out, in, -1, c); return nil },
+			f64: func(out []float64, in [][]float64) error { likC(k, eps, out, in, -1, c); return nil },
 		},
 	}
 	for i := range o.diff {
@@ -97,8 +103,8 @@ func likelihood(k likKind, eps float64, xs ...*G.Node) (*G.Node, error) {
 			b := &op{name: fmt.Sprintf("%sGrad%d", name, w), inDims: append(append([]int(nil), dims...), 1), outDims: 2, diff: make([]bool, n+1),
 				shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
 				k: kernel{
-					f32: func(o []float32, in [][]float32) error { likK(k, eps, o, in, w); return nil },
-					f64: func(o []float64, in [][]float64) error { likK(k, eps, o, in, w); return nil },
+					f32: func(o []float32, in [][]float32) error { likC(k, eps, o, in, w, c); return nil },
+					f64: func(o []float64, in [][]float64) error { likC(k, eps, o, in, w, c); return nil },
 				},
 			}
 			d, err := apply(b, append(append(G.Nodes(nil), in...), g)...)
@@ -110,6 +116,90 @@ func likelihood(k likKind, eps float64, xs ...*G.Node) (*G.Node, error) {
 		return out, nil
 	}
 	return apply(o, xs...)
+}
+
+// residCache holds what a Bernoulli-logits forward pass computed for the
+// backward pass of the same run: x − sigmoid(l) per element, and the
+// inputs it was computed from (the first elements' addresses and the
+// length). The TapeMachine runs an op's gradient after the op in every run,
+// and the gradient reads the same x and l (live, so not overwritten), so a
+// gradient that finds its inputs' addresses uses the residuals; otherwise
+// (e.g. a graph running the gradient alone) it computes them.
+type residCache struct {
+	f32 resid[float32]
+	f64 resid[float64]
+}
+
+type resid[T float] struct {
+	x, a *T
+	r    []T
+}
+
+func (c *residCache) of(v any) any {
+	if _, ok := v.([]float32); ok {
+		return &c.f32
+	}
+	return &c.f64
+}
+
+// likC is likK with the Bernoulli-logits residual cache c (nil for the
+// other kinds).
+func likC[T float](k likKind, eps float64, out []T, in [][]T, wrt int, c *residCache) {
+	if c == nil || wrt == 0 || len(in[0]) == 0 {
+		likK(k, eps, out, in, wrt)
+		return
+	}
+	rc := c.of(out).(*resid[T])
+	x, a := in[0], in[1]
+	if wrt < 0 {
+		if len(rc.r) != len(x) {
+			rc.r = make([]T, len(x))
+		}
+		bernLogitsFwd(out, x, a, rc.r)
+		rc.x, rc.a = &x[0], &a[0]
+		return
+	}
+	if rc.x != &x[0] || rc.a != &a[0] || len(rc.r) != len(x) {
+		likK(k, eps, out, in, wrt)
+		return
+	}
+	up := in[2]
+	d := len(x) / max(len(up), 1)
+	for r, gv := range up {
+		or, rr := out[r*d:(r+1)*d], rc.r[r*d:(r+1)*d]
+		for j, v := range rr {
+			or[j] = gv * v
+		}
+	}
+}
+
+// bernLogitsFwd is bernLogitsK's value that also stores x − sigmoid(l) per
+// element in resid.
+func bernLogitsFwd[T float](out, x, a, resid []T) {
+	d := len(x) / max(len(out), 1)
+	f32 := single[T]()
+	for r := range out {
+		var s float64
+		xr, ar, rr := x[r*d:(r+1)*d], a[r*d:(r+1)*d], resid[r*d:(r+1)*d]
+		for j, av := range ar {
+			l := float64(av)
+			e := math.Exp(-math.Abs(l))
+			var sp float64
+			if f32 {
+				sp = log1pUnit(e)
+			} else {
+				sp = math.Log1p(e)
+			}
+			xj := float64(xr[j])
+			s += xj*l - (sp + math.Max(l, 0))
+			sig := 1 / (1 + e)
+			if l < 0 {
+				sig = e / (1 + e)
+			}
+			rr[j] = T(xj - sig)
+		}
+		out[r] = T(s)
+	}
 }
 
 // likK computes the row sums of the log-likelihood (wrt < 0) into out [B],

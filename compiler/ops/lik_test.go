@@ -90,6 +90,27 @@ func TestBernoulliLogitsKernel(t *testing.T) {
 	gotG32 := make([]float32, rows*d)
 	bernLogitsK(gotV32, [][]float32{x32, a32}, -1)
 	bernLogitsK(gotG32, [][]float32{x32, a32, up32}, 1)
+	// The cached path: forward, then the gradient from the residuals.
+	c := &residCache{}
+	cV, cG := make([]float64, rows), make([]float64, rows*d)
+	likC(likBernLogits, 0, cV, [][]float64{x64, a64}, -1, c)
+	likC(likBernLogits, 0, cG, [][]float64{x64, a64, up64}, 1, c)
+	cV32, cG32 := make([]float32, rows), make([]float32, rows*d)
+	likC(likBernLogits, 0, cV32, [][]float32{x32, a32}, -1, c)
+	likC(likBernLogits, 0, cG32, [][]float32{x32, a32, up32}, 1, c)
+	if c.f64.r == nil || c.f32.r == nil {
+		t.Fatal("the forward pass cached no residuals")
+	}
+	for i := range cV {
+		if cV[i] != gotV[i] || cV32[i] != gotV32[i] {
+			t.Errorf("row %d: cached value %v %v, want %v %v", i, cV[i], cV32[i], gotV[i], gotV32[i])
+		}
+	}
+	for i := range cG {
+		if cG[i] != gotG[i] || math.Abs(float64(cG32[i]-gotG32[i])) > 1e-6*math.Max(1, math.Abs(float64(gotG32[i]))) {
+			t.Errorf("element %d: cached gradient %v %v, want %v %v", i, cG[i], cG32[i], gotG[i], gotG32[i])
+		}
+	}
 	for i := range wantV {
 		if !closeTo(gotV[i], wantV[i], 1e-14) || !closeTo(float64(gotV32[i]), wantV[i], 1e-6) {
 			t.Errorf("row %d: value %v (float32 %v), want %v", i, gotV[i], gotV32[i], wantV[i])
