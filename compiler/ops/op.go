@@ -55,6 +55,9 @@ type op struct {
 	// inplace marks kernels that may write their output over input 0
 	// (same shape, every element written, element i read before written).
 	inplace bool
+	// buf is the output tensor of the previous run, reused (zeroed) when
+	// its shape and dtype fit; see do.
+	buf *tensor.Dense
 }
 
 func (o *op) Arity() int { return len(o.inDims) }
@@ -112,8 +115,21 @@ func (o *op) do(inplace bool, vs []G.Value) (G.Value, error) {
 	var t *tensor.Dense
 	if d, ok := vs[0].(*tensor.Dense); ok && inplace && !d.RequiresIterator() && sameShape(d.Shape(), out) {
 		t = d
+	} else if o.buf != nil && o.buf.Dtype() == dt && sameShape(o.buf.Shape(), out) {
+		// An op runs once per run of a TapeMachine, which forgets every
+		// register value between runs (Reset), and Gorgonia copies what it
+		// keeps (reads, gradient accumulation): the last run's output is
+		// free to reuse, saving an allocation (and garbage) per op and run.
+		t = o.buf
+		switch d := t.Data().(type) {
+		case []float32:
+			clear(d)
+		case []float64:
+			clear(d)
+		}
 	} else {
 		t = tensor.New(tensor.Of(dt), tensor.WithShape(out...))
+		o.buf = t
 	}
 	switch dt {
 	case tensor.Float64:
