@@ -178,28 +178,30 @@ func likC[T float](k likKind, eps float64, out []T, in [][]T, wrt int, c *residC
 func bernLogitsFwd[T float](out, x, a, resid []T) {
 	d := len(x) / max(len(out), 1)
 	f32 := single[T]()
-	for r := range out {
-		var s float64
-		xr, ar, rr := x[r*d:(r+1)*d], a[r*d:(r+1)*d], resid[r*d:(r+1)*d]
-		for j, av := range ar {
-			l := float64(av)
-			e := math.Exp(-math.Abs(l))
-			var sp float64
-			if f32 {
-				sp = log1pUnit(e)
-			} else {
-				sp = math.Log1p(e)
+	parRows(len(out), d, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			var s float64
+			xr, ar, rr := x[r*d:(r+1)*d], a[r*d:(r+1)*d], resid[r*d:(r+1)*d]
+			for j, av := range ar {
+				l := float64(av)
+				e := math.Exp(-math.Abs(l))
+				var sp float64
+				if f32 {
+					sp = log1pUnit(e)
+				} else {
+					sp = math.Log1p(e)
+				}
+				xj := float64(xr[j])
+				s += xj*l - (sp + math.Max(l, 0))
+				sig := 1 / (1 + e)
+				if l < 0 {
+					sig = e / (1 + e)
+				}
+				rr[j] = T(xj - sig)
 			}
-			xj := float64(xr[j])
-			s += xj*l - (sp + math.Max(l, 0))
-			sig := 1 / (1 + e)
-			if l < 0 {
-				sig = e / (1 + e)
-			}
-			rr[j] = T(xj - sig)
+			out[r] = T(s)
 		}
-		out[r] = T(s)
-	}
+	})
 }
 
 // likK computes the row sums of the log-likelihood (wrt < 0) into out [B],

@@ -144,3 +144,29 @@ func TestLog1pUnit(t *testing.T) {
 		}
 	}
 }
+
+// TestBernoulliLogitsParallel: the forward kernel split over goroutines
+// (a batch above parMin) gives bit for bit the row-by-row serial result.
+func TestBernoulliLogitsParallel(t *testing.T) {
+	const rows, d = 200, 784
+	r := newRand(11)
+	x, a := make([]float32, rows*d), make([]float32, rows*d)
+	for i := range x {
+		x[i] = float32(r.Float64())
+		a[i] = float32(r.Float64()*20 - 10)
+	}
+	out, res := make([]float32, rows), make([]float32, rows*d)
+	bernLogitsFwd(out, x, a, res)
+	for i := 0; i < rows; i++ {
+		o, rr := make([]float32, 1), make([]float32, d)
+		bernLogitsFwd(o, x[i*d:(i+1)*d], a[i*d:(i+1)*d], rr)
+		if o[0] != out[i] {
+			t.Fatalf("row %d: %v, serial %v", i, out[i], o[0])
+		}
+		for j := range rr {
+			if rr[j] != res[i*d+j] {
+				t.Fatalf("row %d residual %d: %v, serial %v", i, j, res[i*d+j], rr[j])
+			}
+		}
+	}
+}
