@@ -71,6 +71,11 @@ type branch struct {
 	termNodes       []termNode
 	objective       *G.Node
 	encoderOnly     bool
+	// gen is set for a generator branch: no encoder, the decoder samples
+	// its latents from the prior unless they are fixed by inputs.
+	gen *genState
+	// latentVals are the latents' values read out of an encoder-only run.
+	latentVals map[slotKey]*G.Value
 }
 
 // probsRead is the encoder's class probabilities of a supervised discrete
@@ -163,12 +168,21 @@ func (b *branch) lower() error {
 	} else {
 		b.x = b.newInput(b.name+".x", m.Data.Shape.Size(), nil)
 	}
+	if b.gen != nil {
+		for _, st := range m.Decoder.Steps {
+			if err := b.step(st, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, st := range m.Encoder.Steps {
 		if err := b.step(st, true); err != nil {
 			return err
 		}
 	}
 	if b.encoderOnly {
+		b.readLatents()
 		return nil
 	}
 	for _, st := range m.Decoder.Steps {
@@ -455,6 +469,9 @@ func (b *branch) encSample(n *check.Node, slot int) error {
 // decSample lowers a stochastic decoder node: the data variable's
 // likelihood, or a latent's prior density at the encoder's value.
 func (b *branch) decSample(n *check.Node, slot int) error {
+	if b.gen != nil {
+		return b.genSample(n, slot)
+	}
 	v := n.Var
 	d := n.Dist
 	mask := b.mask(n, slot)
