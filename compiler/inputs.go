@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -179,6 +180,8 @@ func fillRows(t *tensor.Dense, R, d int, f func(r, c int) float64) error {
 
 // terms returns the branch's reported terms: each per-row log-density
 // weighted as the objective weighs log p − log q, averaged over points.
+// A latent's "kl:" term is reported as E[log q − log p] (a KL estimate,
+// positive), though it enters the objective with the opposite sign.
 func (b *branch) terms() []Term {
 	lw := floats(b.lwVal)
 	lqe := floats(b.lqeVal)
@@ -190,6 +193,9 @@ func (b *branch) terms() []Term {
 		s := 0.0
 		for r, v := range vals {
 			s += c[r] * v
+		}
+		if strings.HasPrefix(t.name, "kl:") {
+			s = -s
 		}
 		out = append(out, Term{Name: b.name + ":" + t.name, Value: s / float64(b.lay.B)})
 	}
