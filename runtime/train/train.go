@@ -20,6 +20,7 @@ import (
 	"ssdgm/runtime/data"
 	"ssdgm/runtime/labelled"
 	"ssdgm/runtime/optim"
+	"ssdgm/runtime/pictures"
 	"ssdgm/runtime/runs"
 )
 
@@ -305,7 +306,8 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 		t.epoch++
 		t.inEpoch = 0
 		t.lossSum = 0
-		if t.epoch%cfg.EvalEvery == 0 || t.epoch == cfg.Epochs {
+		evaluated := t.epoch%cfg.EvalEvery == 0 || t.epoch == cfg.Epochs
+		if evaluated {
 			ev, err := t.eval.split(t.val, "val", false)
 			if err != nil {
 				return nil, err
@@ -331,6 +333,9 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 			return nil, err
 		}
 		t.run.Logf("epoch %d/%d %s", ep, cfg.Epochs, formatMetrics(metrics))
+		if evaluated {
+			t.pictures(ep)
+		}
 		obs.Observe(Event{Kind: EpochDone, Epoch: ep, Epochs: cfg.Epochs, Steps: steps, TotalStep: t.step, Loss: metrics["loss"],
 			ExamplesPerSec: metrics["examples_per_s"], Elapsed: el, Metrics: metrics})
 		if final {
@@ -344,6 +349,17 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 	// Nothing left to do (a finished run resumed).
 	t.run.Finish(runs.StatusDone, "")
 	return &Summary{Dir: t.run.Dir(), Epochs: t.epoch, Steps: t.step}, nil
+}
+
+// pictures refreshes RUN/pictures (see runtime/pictures) from the current
+// weights, the first test examples and metrics.csv. A failure is logged
+// and never stops training.
+func (t *trainer) pictures(ep int) {
+	opt := pictures.Options{Model: t.m, Weights: t.w, Compile: CompileOptions(t.m, t.cfg, t.train.N), Split: t.test,
+		Seed: uint64(t.cfg.Seed), Note: fmt.Sprintf("epoch %d", ep)}
+	if err := pictures.WriteAll(opt, t.run.Path("pictures"), t.run.Path(runs.MetricsFile)); err != nil {
+		t.run.Logf("pictures: %v", err)
+	}
 }
 
 // trainStep runs one step: batches, forward and backward, a finite-loss
