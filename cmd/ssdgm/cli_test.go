@@ -96,6 +96,17 @@ func TestCLI(t *testing.T) {
 		{name: "bench_bad_steps", args: []string{"bench", "testdata/specs/good/tiny_m2.ssdgm", "--steps", "0"}},
 		{name: "bench_usage", args: []string{"bench"}},
 
+		// sample: bad flags and --set values, caught before any checkpoint is read (TestSample draws).
+		{name: "sample_usage", args: []string{"sample"}},
+		{name: "sample_bad_kind", args: []string{"sample", "cmd/ssdgm/testdata/run_tiny", "--kind", "analogies", "-o", "out.png"}},
+		{name: "sample_bad_checkpoint", args: []string{"sample", "cmd/ssdgm/testdata/run_tiny", "--checkpoint", "first", "-o", "out.png"}},
+		{name: "sample_set_not_prior", args: []string{"sample", "cmd/ssdgm/testdata/run_tiny", "--kind", "recon", "--set", "y=1", "-o", "out.png"}},
+		{name: "sample_set_bad_name", args: []string{"sample", "cmd/ssdgm/testdata/run_tiny", "--set", "yy=1", "-o", "out.png"}},
+		{name: "sample_set_bad_class", args: []string{"sample", "cmd/ssdgm/testdata/run_tiny", "--set", "y=3", "-o", "out.png"}},
+		{name: "sample_set_bad_vector", args: []string{"sample", "cmd/ssdgm/testdata/run_tiny", "--set", "z=1", "-o", "out.png"}},
+		{name: "sample_set_data", args: []string{"sample", "cmd/ssdgm/testdata/run_tiny", "--set", "x=1", "-o", "out.png"}},
+		{name: "sample_missing_run", args: []string{"sample", "testdata/no-such-run", "-o", "out.png"}},
+
 		// data: the usage paths (what list finds depends on the machine).
 		{name: "data_usage", args: []string{"data"}},
 		{name: "data_unknown_dataset", args: []string{"data", "stats", "nope"}},

@@ -161,6 +161,8 @@ func TestEvalRun(t *testing.T) {
 		t.Fatalf("train printed no test result:\n%s", trainOut)
 	}
 
+	samplePictures(t, run)
+
 	evalOut, errOut, code := ssdgm(t, "eval", run)
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, errOut)

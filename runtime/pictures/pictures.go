@@ -225,7 +225,12 @@ func (d *Drawer) Draw(kind, v string, fixed map[string][]float32, path string) e
 // WriteAll draws every picture that applies to the model into dir,
 // creating it, and the learning curves from metricsCSV when it is not "".
 // A picture that fails does not stop the others; the errors are joined.
-func WriteAll(opt Options, dir, metricsCSV string) error {
+func WriteAll(opt Options, dir, metricsCSV string) (err error) {
+	defer func() { // training calls this: never let a picture take it down
+		if r := recover(); r != nil {
+			err = fmt.Errorf("pictures: internal error: %v", r)
+		}
+	}()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

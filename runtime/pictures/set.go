@@ -31,23 +31,26 @@ func ParseSet(m *check.Model, setting string) (string, []float32, error) {
 		}
 	}
 	v := m.Var(name)
-	if v == nil || v.Role == check.Data {
-		what := fmt.Sprintf("%s has no latent variable %q", m.Name, name)
-		if v != nil {
-			what = fmt.Sprintf("%q is the data of %s, not a latent variable", name, m.Name)
-		}
+	switch {
+	case v != nil && v.Role == check.Data:
+		return "", nil, fmt.Errorf("%q is the data of %s, not a latent variable (its latents: %s)", name, m.Name, strings.Join(latents, ", "))
+	case v == nil:
 		if s := diag.DidYouMean(name, latents); s != "" {
-			return "", nil, fmt.Errorf("%s; %s", what, s)
+			return "", nil, fmt.Errorf("%s has no latent variable %q; %s", m.Name, name, s)
 		}
-		return "", nil, fmt.Errorf("%s (its latents: %s)", what, strings.Join(latents, ", "))
+		return "", nil, fmt.Errorf("%s has no latent variable %q (its latents: %s)", m.Name, name, strings.Join(latents, ", "))
+	}
+	decl := ""
+	if v.Dec != nil && v.Dec.Pos.IsValid() {
+		decl = " (" + v.Dec.Pos.String() + ")"
 	}
 	if v.Slots > 0 {
-		return "", nil, fmt.Errorf("%s lives inside a repeat (one value per slot) and cannot be set", name)
+		return "", nil, fmt.Errorf("%s lives inside a repeat%s (one value per slot) and cannot be set", name, decl)
 	}
 	if v.Kind == check.Discrete {
 		k, err := strconv.Atoi(val)
 		if err != nil || k < 0 || k >= v.Classes {
-			return "", nil, fmt.Errorf("%s is categorical over %d classes: want a class index 0..%d, got %q", name, v.Classes, v.Classes-1, val)
+			return "", nil, fmt.Errorf("%s is categorical over %d classes%s: want a class index 0..%d, got %q", name, v.Classes, decl, v.Classes-1, val)
 		}
 		oh := make([]float32, v.Classes)
 		oh[k] = 1
@@ -66,7 +69,7 @@ func ParseSet(m *check.Model, setting string) (string, []float32, error) {
 	}
 	if len(out) != size {
 		example := strings.TrimSuffix(strings.Repeat("0,", size), ",")
-		return "", nil, fmt.Errorf("%s is a real vector of %d values: want %d comma-separated numbers such as %s, got %q", name, size, size, example, val)
+		return "", nil, fmt.Errorf("%s is a real vector of %d values%s: want %d comma-separated numbers such as %s, got %q", name, size, decl, size, example, val)
 	}
 	return name, out, nil
 }
