@@ -151,6 +151,17 @@ func TestTinyM2(t *testing.T) {
 			t.Errorf("%s is %d×%d, want %d×%d", name, w, h, size[0], size[1])
 		}
 	}
+	// The analogy's columns decode different values of y: with random
+	// weights the decoder depends on y, so they must differ; the first
+	// column is the test image itself.
+	if _, a, err := ReadNPY(filepath.Join(out, "analogy_y.npy")); err == nil {
+		if !slices.Equal(a[:6], opt.Split.Image(0)) {
+			t.Error("analogy: the first column is not the test image")
+		}
+		if slices.Equal(a[6:12], a[12:18]) {
+			t.Errorf("analogy: y = 0 and y = 1 decode the same image %v", a[6:12])
+		}
+	}
 	if shape, _, err := ReadNPY(filepath.Join(out, "latent.npy")); err != nil || !slices.Equal(shape, []int{30, 2}) {
 		t.Errorf("latent.npy: shape %v, %v", shape, err)
 	}
