@@ -193,3 +193,21 @@ func (c *Checkpoint) Param(name string) (Tensor, bool) {
 	}
 	return Tensor{}, false
 }
+
+// CopyTo copies t's values into dst, converting between float32 and
+// float64; the sizes must match.
+func CopyTo[T ~float32 | ~float64](dst []T, t Tensor) error {
+	switch {
+	case t.F32 != nil && len(t.F32) == len(dst):
+		for i, v := range t.F32 {
+			dst[i] = T(v)
+		}
+	case t.F64 != nil && len(t.F64) == len(dst):
+		for i, v := range t.F64 {
+			dst[i] = T(v)
+		}
+	default:
+		return fmt.Errorf("size mismatch: checkpoint has %d/%d values, model %d", len(t.F32), len(t.F64), len(dst))
+	}
+	return nil
+}

@@ -93,31 +93,15 @@ func LoadCheckpoint(w *compiler.Weights, c *ckpt.Checkpoint) error {
 		var err error
 		switch dst := p.Value.Data().(type) {
 		case []float32:
-			err = copyInto(dst, t)
+			err = ckpt.CopyTo(dst, t)
 		case []float64:
-			err = copyInto(dst, t)
+			err = ckpt.CopyTo(dst, t)
 		default:
 			err = fmt.Errorf("unsupported dtype %T", dst)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.Name, err)
 		}
-	}
-	return nil
-}
-
-func copyInto[T float32 | float64](dst []T, t ckpt.Tensor) error {
-	switch {
-	case t.F32 != nil && len(t.F32) == len(dst):
-		for i, v := range t.F32 {
-			dst[i] = T(v)
-		}
-	case t.F64 != nil && len(t.F64) == len(dst):
-		for i, v := range t.F64 {
-			dst[i] = T(v)
-		}
-	default:
-		return fmt.Errorf("size mismatch: checkpoint has %d/%d values, model %d", len(t.F32), len(t.F64), len(dst))
 	}
 	return nil
 }

@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 
 	"ssdgm/compiler"
 	"ssdgm/lang/check"
 	"ssdgm/runtime/ckpt"
 	"ssdgm/runtime/config"
 	"ssdgm/runtime/data"
+	"ssdgm/runtime/pictures"
 )
 
 // EvalOptions say what Evaluate measures.
@@ -106,7 +106,7 @@ func Evaluate(opt EvalOptions) (*EvalReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := loadParams(w, c); err != nil {
+	if err := pictures.LoadCheckpoint(w, c); err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", rep.Checkpoint, err)
 	}
 	trainN := ds.Train.N
@@ -153,35 +153,4 @@ func readCheckpoint(dir, which string, rep *EvalReport) (*ckpt.Checkpoint, error
 	}
 	rep.Checkpoint, rep.Step = path, c.Step
 	return c, nil
-}
-
-// loadParams copies a checkpoint's parameters into w by name, checking
-// that every parameter is there with the model's shape.
-func loadParams(w *compiler.Weights, c *ckpt.Checkpoint) error {
-	list := w.Params.List()
-	if len(c.Params) != len(list) {
-		return fmt.Errorf("holds %d parameters, the model has %d", len(c.Params), len(list))
-	}
-	for _, p := range list {
-		t, ok := c.Param(p.Name)
-		if !ok {
-			return fmt.Errorf("has no parameter %s", p.Name)
-		}
-		if !slices.Equal(t.Shape, p.Shape) {
-			return fmt.Errorf("parameter %s has shape %v, the model %v", p.Name, t.Shape, p.Shape)
-		}
-		var err error
-		switch dst := p.Value.Data().(type) {
-		case []float32:
-			err = copyTensor(dst, t)
-		case []float64:
-			err = copyTensor(dst, t)
-		default:
-			err = fmt.Errorf("unsupported dtype %T", dst)
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", p.Name, err)
-		}
-	}
-	return nil
 }

@@ -97,7 +97,7 @@ func (o *adam[T]) load(c *ckpt.Checkpoint) error {
 			if pair.t.Name != p.Name {
 				return fmt.Errorf("checkpoint tensor %q where the model has %q", pair.t.Name, p.Name)
 			}
-			if err := copyTensor(pair.dst, pair.t); err != nil {
+			if err := ckpt.CopyTo(pair.dst, pair.t); err != nil {
 				return fmt.Errorf("%s: %w", p.Name, err)
 			}
 		}
@@ -114,20 +114,4 @@ func tensorOf[T optim.Float](name string, shape []int, v []T) ckpt.Tensor {
 		t.F64 = append([]float64(nil), d...)
 	}
 	return t
-}
-
-func copyTensor[T optim.Float](dst []T, t ckpt.Tensor) error {
-	switch {
-	case t.F32 != nil && len(t.F32) == len(dst):
-		for i, v := range t.F32 {
-			dst[i] = T(v)
-		}
-	case t.F64 != nil && len(t.F64) == len(dst):
-		for i, v := range t.F64 {
-			dst[i] = T(v)
-		}
-	default:
-		return fmt.Errorf("size mismatch: checkpoint has %d/%d values, model %d", len(t.F32), len(t.F64), len(dst))
-	}
-	return nil
 }
