@@ -8,7 +8,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"ssdgm/lang/check"
-	"ssdgm/lang/syntax"
 )
 
 // This file holds a plain-Go reference of the tiny test models' forward
@@ -20,11 +19,7 @@ func loadSpec(t testing.TB, path string) *check.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := syntax.Parse(path, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := check.Check(f)
+	m, err := check.Source(path, src)
 	if err != nil {
 		t.Fatal(err)
 	}

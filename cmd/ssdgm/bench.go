@@ -77,14 +77,8 @@ func runBench(e *env, args []string) int {
 	// The constants α and γM/N do not change the work of a step, so N is
 	// not read from the dataset.
 	opts := train.CompileOptions(m, cfg, max(cfg.Labelled.Count, 1))
-	w, err := compiler.NewWeights(m, cfg.Dtype == "float64", uint64(cfg.Seed))
-	if err != nil {
-		printDiags(e, err, src, *cf.source)
-		return exitFail
-	}
-	prog, err := compiler.Compile(m, w, opts)
-	if err != nil {
-		printDiags(e, err, src, *cf.source)
+	w, prog, ok := compileProgram(e, m, src, cfg, opts, *cf.source)
+	if !ok {
 		return exitFail
 	}
 	defer prog.Close()

@@ -42,14 +42,8 @@ func runCompile(e *env, args []string) int {
 		return exitFail
 	}
 	opts, alphaNote := programOptions(m, cfg)
-	w, err := compiler.NewWeights(m, cfg.Dtype == "float64", uint64(cfg.Seed))
-	if err != nil {
-		printDiags(e, err, src, *cf.source)
-		return exitFail
-	}
-	prog, err := compiler.Compile(m, w, opts)
-	if err != nil {
-		printDiags(e, err, src, *cf.source)
+	w, prog, ok := compileProgram(e, m, src, cfg, opts, *cf.source)
+	if !ok {
 		return exitFail
 	}
 	defer prog.Close()

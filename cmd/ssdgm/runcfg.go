@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"ssdgm/compiler"
 	"ssdgm/lang/check"
 	"ssdgm/runtime/config"
 )
@@ -100,4 +101,20 @@ func specAndConfig(e *env, c *configFlags, specPath string) (*check.Model, []byt
 		return nil, nil, nil, false
 	}
 	return m, src, cfg, true
+}
+
+// compileProgram builds the networks and the training program of m for the
+// options, printing positioned problems; ok is false after a failure.
+func compileProgram(e *env, m *check.Model, src []byte, cfg *config.Config, opts compiler.Options, showSource bool) (*compiler.Weights, *compiler.Program, bool) {
+	w, err := compiler.NewWeights(m, cfg.Dtype == "float64", uint64(cfg.Seed))
+	if err != nil {
+		printDiags(e, err, src, showSource)
+		return nil, nil, false
+	}
+	prog, err := compiler.Compile(m, w, opts)
+	if err != nil {
+		printDiags(e, err, src, showSource)
+		return nil, nil, false
+	}
+	return w, prog, true
 }

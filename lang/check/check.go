@@ -48,6 +48,16 @@ func (c *checker) checkName(id *syntax.Ident) bool {
 	return true
 }
 
+// Source parses and checks a spec's text: syntax.Parse then Check. Errors
+// are the diagnostics of whichever phase failed.
+func Source(filename string, src []byte) (*Model, error) {
+	f, err := syntax.Parse(filename, src)
+	if err != nil {
+		return nil, err
+	}
+	return Check(f)
+}
+
 // Check checks a parsed file and returns its model. When it finds
 // problems it returns them all, sorted by position, as a diag.List; the
 // model is nil then.

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"ssdgm/lang/check"
-	"ssdgm/lang/syntax"
 )
 
 func model(t *testing.T, path string) *check.Model {
@@ -15,11 +14,7 @@ func model(t *testing.T, path string) *check.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := syntax.Parse(path, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := check.Check(f)
+	m, err := check.Source(path, src)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"ssdgm/compiler"
 	"ssdgm/lang/check"
-	"ssdgm/lang/syntax"
 	"ssdgm/runtime/data"
 	"ssdgm/runtime/grid"
 )
@@ -22,11 +21,7 @@ func loadSpec(t *testing.T, path string) *check.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := syntax.Parse(path, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := check.Check(f)
+	m, err := check.Source(path, src)
 	if err != nil {
 		t.Fatal(err)
 	}
