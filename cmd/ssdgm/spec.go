@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"ssdgm/lang/check"
-	"ssdgm/lang/syntax"
 )
 
 // readSpec reads a spec file, or stdin for "-".
@@ -30,12 +29,7 @@ func loadModel(e *env, path string, showSource bool) (*check.Model, []byte) {
 		fmt.Fprintf(e.stderr, "ssdgm: %v\n", err)
 		return nil, nil
 	}
-	f, err := syntax.Parse(name, src)
-	if err != nil {
-		printDiags(e, err, src, showSource)
-		return nil, src
-	}
-	m, err := check.Check(f)
+	m, err := check.Source(name, src)
 	if err != nil {
 		printDiags(e, err, src, showSource)
 		return nil, src

@@ -10,7 +10,6 @@ import (
 	"syscall"
 
 	"ssdgm/lang/check"
-	"ssdgm/lang/syntax"
 	"ssdgm/runtime/config"
 	"ssdgm/runtime/train"
 )
@@ -90,12 +89,7 @@ func runSpecAndConfig(e *env, dir string, showSource bool) (*check.Model, []byte
 		fmt.Fprintf(e.stderr, "ssdgm: %s is not a run folder: %v\n", dir, err)
 		return nil, nil, nil, false
 	}
-	f, err := syntax.Parse(specPath, src)
-	if err != nil {
-		printDiags(e, err, src, showSource)
-		return nil, nil, nil, false
-	}
-	m, err := check.Check(f)
+	m, err := check.Source(specPath, src)
 	if err != nil {
 		printDiags(e, err, src, showSource)
 		return nil, nil, nil, false
