@@ -306,9 +306,12 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 		t.epoch++
 		t.inEpoch = 0
 		t.lossSum = 0
-		evaluated := t.epoch%cfg.EvalEvery == 0 || t.epoch == cfg.Epochs
+		final := t.epoch == cfg.Epochs
+		evaluated := t.epoch%cfg.EvalEvery == 0 || final
 		if evaluated {
-			ev, err := t.eval.split(t.val, "val", false)
+			// The validation ELBO needs the full (enumerated) model, so it
+			// is computed once, at the end; the error every evaluation.
+			ev, err := t.eval.split(t.val, "val", final)
 			if err != nil {
 				return nil, err
 			}
@@ -316,7 +319,6 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 				metrics[k] = v
 			}
 		}
-		final := t.epoch == cfg.Epochs
 		if final {
 			ev, err := t.eval.split(t.test, "test", true)
 			if err != nil {
