@@ -194,7 +194,6 @@ func (b *branch) lower() error {
 		if *n == nil {
 			t := tensor.New(tensor.Of(b.p.dt), tensor.WithShape(b.R))
 			*n = G.NewConstant(t, G.WithName(b.name+".zero"), G.In(g))
-			_ = g
 		}
 		return nil
 	}

@@ -11,13 +11,12 @@ import (
 	"ssdgm/lang/diag"
 )
 
-// newFlags returns a flag set for a verb that reports errors to stderr and
-// prints the verb's usage text with its flags.
+// newFlags returns a silent flag set for a verb; parseFlags prints its
+// errors with the verb's usage text.
 func newFlags(e *env, name, usageText string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	_ = usageText
 	return fs
 }
 

@@ -17,7 +17,6 @@ type checker struct {
 	labels  map[string]*Label
 	data    *Var
 	dataPos diag.Pos
-	dataTyp *syntax.Type
 	// blockNames maps "encoder" and "decoder" to the names they define.
 	blockNames map[string]map[string]diag.Pos
 }
@@ -220,7 +219,6 @@ func (c *checker) dataDecl(d *syntax.DataDecl) {
 	}
 	c.data = &Var{Name: d.Name.Name, Role: Data, Kind: Continuous, Shape: dims}
 	c.dataPos = syntax.Pos(d.Name.Pos)
-	c.dataTyp = t
 }
 
 // typeDims reads the dimensions of a type as positive integers.

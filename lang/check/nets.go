@@ -144,7 +144,7 @@ func netOut(n *Net, in Shape) (Shape, string) {
 			return nil, fmt.Sprintf("%s `%s` needs an image input [channels, height, width], got shape %s; reshape it first with reshape(..., [c, h, w])", n.Kind, n.Name, in)
 		}
 		h, w := in[1], in[2]
-		for i, ch := range n.Channels {
+		for i := range n.Channels {
 			if n.Kind == "conv" {
 				h = (h+2*n.Padding-n.Kernel)/n.Stride + 1
 				w = (w+2*n.Padding-n.Kernel)/n.Stride + 1
@@ -155,7 +155,6 @@ func netOut(n *Net, in Shape) (Shape, string) {
 			if h < 1 || w < 1 {
 				return nil, fmt.Sprintf("%s `%s` shrinks its input %s to nothing at layer %d (kernel %d, stride %d, padding %d)", n.Kind, n.Name, in, i+1, n.Kernel, n.Stride, n.Padding)
 			}
-			_ = ch
 		}
 		return Shape{n.Channels[len(n.Channels)-1], h, w}, ""
 	}
