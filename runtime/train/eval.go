@@ -11,9 +11,32 @@ import (
 	"ssdgm/runtime/data"
 )
 
-// evalBatch is the number of data points evaluated per run of an
-// evaluation graph.
-const evalBatch = 250
+// evalBatch is the most data points evaluated per run of an evaluation
+// graph; evalRows bounds the rows (points × samples × enumerated values)
+// of the ELBO graph, so a model that enumerates many values (38 identities
+// for Yale B) evaluates smaller batches instead of exhausting memory.
+const (
+	evalBatch = 250
+	evalRows  = 2500
+)
+
+// evalBatchFor returns the evaluation batch size for m under opts.
+func evalBatchFor(m *check.Model, opts compiler.Options) int {
+	rows := max(opts.Samples, 1)
+	for _, v := range m.Vars {
+		d, ok := opts.Discrete[v.Name]
+		if !ok {
+			d = opts.Default
+		}
+		if v.Kind != check.Discrete || d.Relax {
+			continue
+		}
+		for i := 0; i < max(v.Slots, 1) && rows <= evalRows; i++ {
+			rows *= v.Classes
+		}
+	}
+	return min(evalBatch, max(10, evalRows/rows))
+}
 
 // evaluator measures classification error (argmax of q(y|x) for each
 // discrete supervised variable) and the ELBO on a split.
@@ -23,6 +46,7 @@ type evaluator struct {
 	full     *compiler.Evaluator // encoder and decoder, for the ELBO
 	vars     []*check.Var
 	buf      []float32
+	batch    int // data points per evaluation run
 }
 
 // samplesFor returns how many samples estimate q(y|x): one when every
@@ -57,7 +81,7 @@ func newEvaluator(t *trainer) (*evaluator, error) {
 // newEvaluatorFor builds the evaluation programs of m over w with the
 // discrete handling and samples of opts; seed seeds each evaluation's noise.
 func newEvaluatorFor(m *check.Model, w *compiler.Weights, opts compiler.Options, seed int64) (*evaluator, error) {
-	e := &evaluator{seed: seed}
+	e := &evaluator{seed: seed, batch: evalBatchFor(m, opts)}
 	for _, v := range m.Vars {
 		if v.Role == check.Supervised && v.Kind == check.Discrete && v.Slots == 0 {
 			e.vars = append(e.vars, v)
@@ -65,11 +89,11 @@ func newEvaluatorFor(m *check.Model, w *compiler.Weights, opts compiler.Options,
 	}
 	var err error
 	if len(e.vars) > 0 {
-		if e.classify, err = compiler.NewEvaluator(m, w, evalBatch, samplesFor(m, e.vars), opts, false); err != nil {
+		if e.classify, err = compiler.NewEvaluator(m, w, e.batch, samplesFor(m, e.vars), opts, false); err != nil {
 			return nil, err
 		}
 	}
-	if e.full, err = compiler.NewEvaluator(m, w, evalBatch, opts.Samples, opts, true); err != nil {
+	if e.full, err = compiler.NewEvaluator(m, w, e.batch, opts.Samples, opts, true); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -88,10 +112,10 @@ func (e *evaluator) split(s *data.Split, name string, elbo bool) (map[string]flo
 	d := s.ImageSize()
 	wrong := make([]int, len(e.vars))
 	elboSum := 0.0
-	for start := 0; start < s.N; start += evalBatch {
-		n := min(evalBatch, s.N-start)
+	for start := 0; start < s.N; start += e.batch {
+		n := min(e.batch, s.N-start)
 		e.buf = e.buf[:0]
-		for i := 0; i < evalBatch; i++ {
+		for i := 0; i < e.batch; i++ {
 			j := start + min(i, n-1) // pad the last batch by repeating its last point
 			e.buf = append(e.buf, s.Images[j*d:(j+1)*d]...)
 		}
