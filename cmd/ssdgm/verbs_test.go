@@ -16,8 +16,15 @@ import (
 // stdout, stderr and exit status.
 func ssdgm(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
+	return ssdgmStdin(t, "", args...)
+}
+
+// ssdgmStdin is ssdgm with the given standard input.
+func ssdgmStdin(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = "../.."
+	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -185,12 +185,7 @@ func bernLogitsFwd[T float](out, x, a, resid []T) {
 			for j, av := range ar {
 				l := float64(av)
 				e := math.Exp(-math.Abs(l))
-				var sp float64
-				if f32 {
-					sp = log1pUnit(e)
-				} else {
-					sp = math.Log1p(e)
-				}
+				sp := log1pOf(e, f32)
 				xj := float64(xr[j])
 				s += xj*l - (sp + math.Max(l, 0))
 				sig := 1 / (1 + e)
@@ -302,12 +297,7 @@ func bernLogitsK[T float](out []T, in [][]T, wrt int) {
 			for j, av := range ar {
 				l := float64(av)
 				e := math.Exp(-math.Abs(l))
-				var sp float64
-				if f32 {
-					sp = log1pUnit(e)
-				} else {
-					sp = math.Log1p(e)
-				}
+				sp := log1pOf(e, f32)
 				s += float64(xr[j])*l - (sp + math.Max(l, 0))
 			}
 			out[r] = T(s)
@@ -385,4 +375,14 @@ func log1pUnit(e float64) float64 {
 	p = 1.0/5 + q*p
 	p = 1.0/3 + q*p
 	return 2 * s * (1 + q*p)
+}
+
+// log1pOf returns log(1 + e) for e = exp(-|l|) in (0, 1], the part of
+// softplus(l) = log(1 + e) + max(l, 0) that needs a logarithm; float32
+// kernels use the cheaper series log1pUnit.
+func log1pOf(e float64, f32 bool) float64 {
+	if f32 {
+		return log1pUnit(e)
+	}
+	return math.Log1p(e)
 }
