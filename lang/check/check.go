@@ -11,12 +11,14 @@ import (
 
 // checker holds the state of checking one file.
 type checker struct {
-	file    string
-	diags   diag.List
-	nets    map[string]*Net
-	labels  map[string]*Label
-	data    *Var
-	dataPos diag.Pos
+	file  string
+	diags diag.List
+	nets  map[string]*Net
+	// failedNets names the networks whose declarations had errors.
+	failedNets map[string]bool
+	labels     map[string]*Label
+	data       *Var
+	dataPos    diag.Pos
 	// blockNames maps "encoder" and "decoder" to the names they define.
 	blockNames map[string]map[string]diag.Pos
 }
@@ -61,7 +63,7 @@ func Source(filename string, src []byte) (*Model, error) {
 // problems it returns them all, sorted by position, as a diag.List; the
 // model is nil then.
 func Check(f *syntax.File) (*Model, error) {
-	c := &checker{file: f.Name, nets: map[string]*Net{}, labels: map[string]*Label{}, blockNames: map[string]map[string]diag.Pos{}}
+	c := &checker{file: f.Name, nets: map[string]*Net{}, failedNets: map[string]bool{}, labels: map[string]*Label{}, blockNames: map[string]map[string]diag.Pos{}}
 	m := &Model{File: f.Name}
 	var (
 		model             *syntax.ModelDecl
@@ -156,6 +158,8 @@ func Check(f *syntax.File) (*Model, error) {
 		if n := c.netDecl(nd); n != nil {
 			c.nets[n.Name] = n
 			nets = append(nets, n)
+		} else {
+			c.failedNets[nd.Name.Name] = true
 		}
 	}
 	for _, b := range []*syntax.Block{enc, dec} {

@@ -80,6 +80,11 @@ func (c *checker) primary(sc *scope, p *syntax.Primary) Expr {
 		if n, ok := c.nets[name]; ok {
 			return c.netCall(sc, n, p.Call)
 		}
+		if c.failedNets[name] {
+			// Its declaration was reported; each call would only repeat it.
+			c.args(sc, p.Call)
+			return &Call{ExprInfo: info}
+		}
 		if isDist(name) {
 			c.errorf(p.Call.Func.Pos, p.Call.Func.EndPos, "distribution %s can only be drawn from on the right of `~`, as in v ~ %s(...)", name, name)
 			return &Call{ExprInfo: info}

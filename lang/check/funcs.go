@@ -125,8 +125,18 @@ func (c *checker) call(sc *scope, call *syntax.Call) Expr {
 	default:
 		d := c.errorf(call.Func.Pos, call.Func.EndPos, "unknown function `%s`", name)
 		d.Suggest = diag.DidYouMean(name, append(FuncNames(), sc.netNames()...))
+		c.args(sc, call)
 	}
 	return out
+}
+
+// args checks the arguments of a call whose callee failed (an unknown
+// function, a network whose declaration has errors), so that every problem
+// in them is still reported; their values are discarded.
+func (c *checker) args(sc *scope, call *syntax.Call) {
+	for _, a := range call.Args {
+		c.expr(sc, a.Value)
+	}
 }
 
 func plural(n int) string {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -80,7 +82,7 @@ func (p *Parser) tokens(filename string, src []byte) ([]lexer.Token, diag.List) 
 	for {
 		t, err := lx.Next()
 		if err != nil {
-			errs = append(errs, lexError(filename, err))
+			errs = append(errs, lexError(filename, src, err))
 			return nil, errs
 		}
 		if t.EOF() {
@@ -135,29 +137,79 @@ func (p *Parser) tokens(filename string, src []byte) ([]lexer.Token, diag.List) 
 func (p *Parser) punct() lexer.TokenType { return p.lex.Symbols()["Punct"] }
 
 // lexError turns a lexer error into a diagnostic. participle's lexer error
-// text includes the rest of the input; only the offending character is kept.
-func lexError(filename string, err error) diag.Diagnostic {
+// text quotes the rest of the input, escapes and all, so the offending
+// character is read from src at the error's offset instead.
+func lexError(filename string, src []byte, err error) diag.Diagnostic {
 	var perr participle.Error
-	if errors.As(err, &perr) {
-		at := perr.Position()
-		msg := perr.Message()
-		if i := strings.Index(msg, "invalid input text "); i >= 0 {
-			rest := msg[i+len("invalid input text "):]
-			rest = strings.Trim(rest, `"`)
-			r := []rune(rest)
-			ch := "?"
-			if len(r) > 0 {
-				ch = string(r[0])
-			}
-			msg = fmt.Sprintf("invalid character %q", ch)
-		}
-		p := pos(at)
-		if p.File == "" {
-			p.File = filename
-		}
-		return diag.Diagnostic{Pos: p, Msg: msg}
+	if !errors.As(err, &perr) {
+		return diag.Diagnostic{Pos: diag.Pos{File: filename, Line: 1, Col: 1}, Msg: err.Error()}
 	}
-	return diag.Diagnostic{Pos: diag.Pos{File: filename, Line: 1, Col: 1}, Msg: err.Error()}
+	p := pos(perr.Position())
+	if p.File == "" {
+		p.File = filename
+	}
+	msg := perr.Message()
+	if strings.Contains(msg, "invalid input text") && p.Offset >= 0 && p.Offset < len(src) {
+		d := badChar(src, p)
+		return d
+	}
+	return diag.Diagnostic{Pos: p, Msg: msg}
+}
+
+// badChar describes the character at p, which no token rule accepts: a
+// quote opening a string (the language has none), a control character or
+// invalid UTF-8 by its code, anything else as itself.
+func badChar(src []byte, p diag.Pos) diag.Diagnostic {
+	rest := src[p.Offset:]
+	r, size := utf8.DecodeRune(rest)
+	end := p
+	end.Offset += size
+	end.Col++
+	switch {
+	case r == '"' || r == '\'' || r == '`':
+		line := rest[size:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		}
+		i := bytes.IndexRune(line, r)
+		if i < 0 {
+			return diag.Diagnostic{Pos: p, End: end,
+				Msg:     fmt.Sprintf("string not closed: the %s here starts a string that does not end on this line", quoteName(r)),
+				Suggest: "specs have no strings: names and numbers are written without quotes"}
+		}
+		text := string(rest[:size+i+utf8.RuneLen(r)])
+		end.Offset = p.Offset + len(text)
+		end.Col = p.Col + utf8.RuneCountInString(text)
+		return diag.Diagnostic{Pos: p, End: end,
+			Msg:     fmt.Sprintf("unexpected string %s", shorten(text)),
+			Suggest: "specs have no strings: names and numbers are written without quotes"}
+	case r == utf8.RuneError && size <= 1:
+		return diag.Diagnostic{Pos: p, End: end, Msg: fmt.Sprintf("invalid UTF-8 byte 0x%02X", rest[0])}
+	case r == 0:
+		return diag.Diagnostic{Pos: p, End: end, Msg: "invalid character NUL (byte 0x00)",
+			Suggest: "the file may be binary or truncated; a spec is plain text"}
+	case !unicode.IsPrint(r):
+		return diag.Diagnostic{Pos: p, End: end, Msg: fmt.Sprintf("invalid character %U (not printable)", r)}
+	}
+	return diag.Diagnostic{Pos: p, End: end, Msg: fmt.Sprintf("invalid character %q", string(r))}
+}
+
+func quoteName(r rune) string {
+	switch r {
+	case '"':
+		return "double quote `\"`"
+	case '\'':
+		return "single quote `'`"
+	}
+	return "backquote"
+}
+
+// shorten quotes at most 40 characters of a string literal for a message.
+func shorten(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
 }
 
 // syntaxError rewrites participle's parse errors, which name grammar
