@@ -90,7 +90,7 @@ func runBench(e *env, args []string) int {
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x62656e63))
 	batches := make([]compiler.Batch, 4)
 	for i := range batches {
-		batches[i] = syntheticBatch(m, opts, rng)
+		batches[i] = train.SyntheticBatch(m, opts, rng)
 	}
 	k := 0
 	next := func() error {

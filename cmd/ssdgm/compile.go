@@ -48,7 +48,7 @@ func runCompile(e *env, args []string) int {
 	}
 	defer prog.Close()
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x636f6d70))
-	res, err := prog.Step(syntheticBatch(m, opts, rng), rng)
+	res, err := prog.Step(train.SyntheticBatch(m, opts, rng), rng)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ssdgm compile: running one step on synthetic data: %v\n", err)
 		return exitFail
@@ -182,45 +182,4 @@ func thousands(n int) string {
 		b.WriteRune(c)
 	}
 	return b.String()
-}
-
-// syntheticBatch returns a batch of the program's sizes with random binary
-// images and random labels (class indices, or standard normal vectors).
-func syntheticBatch(m *check.Model, o compiler.Options, rng *rand.Rand) compiler.Batch {
-	d := m.Data.Shape.Size()
-	b := compiler.Batch{Unlabelled: binaryImages(o.Unlabelled*d, rng), Labels: map[string][]float32{}}
-	if o.Labelled == 0 {
-		return b
-	}
-	b.Labelled = binaryImages(o.Labelled*d, rng)
-	for _, v := range m.Vars {
-		if v.Role != check.Supervised || v.Label == nil {
-			continue
-		}
-		slots := max(v.Slots, 1)
-		if v.Kind == check.Discrete {
-			vals := make([]float32, o.Labelled*slots)
-			for i := range vals {
-				vals[i] = float32(rng.IntN(v.Classes))
-			}
-			b.Labels[v.Label.Name] = vals
-			continue
-		}
-		vals := make([]float32, o.Labelled*slots*v.Shape.Size())
-		for i := range vals {
-			vals[i] = float32(rng.NormFloat64())
-		}
-		b.Labels[v.Label.Name] = vals
-	}
-	return b
-}
-
-func binaryImages(n int, rng *rand.Rand) []float32 {
-	x := make([]float32, n)
-	for i := range x {
-		if rng.Uint64()&1 == 1 {
-			x[i] = 1
-		}
-	}
-	return x
 }
