@@ -106,6 +106,14 @@ func TestCLI(t *testing.T) {
 		{name: "sample_set_data", args: []string{"sample", "cmd/ssdgm/testdata/run_tiny", "--set", "x=1", "-o", "out.png"}},
 		{name: "sample_missing_run", args: []string{"sample", "testdata/no-such-run", "-o", "out.png"}},
 
+		// results: bad arguments (runtime/results has the golden tables; TestAfterTraining a trained run).
+		{name: "results_usage", args: []string{"results"}},
+		{name: "results_bad_format", args: []string{"results", "--format", "html", "testdata"}},
+		{name: "results_bad_plot", args: []string{"results", "--plot", "curves.svg", "testdata"}},
+		{name: "results_missing_run", args: []string{"results", "testdata/no-such-run"}},
+		{name: "results_not_a_run", args: []string{"results", "testdata/configs"}},
+		{name: "results_no_match", args: []string{"results", "testdata/no-such-*"}},
+
 		// data: the usage paths (what list finds depends on the machine).
 		{name: "data_usage", args: []string{"data"}},
 		{name: "data_unknown_dataset", args: []string{"data", "stats", "nope"}},
