@@ -213,7 +213,7 @@ func TestGroups(t *testing.T) {
 		t.Fatalf("groups: %+v / %+v", a, b)
 	}
 	st := a.Final["err_test_y"]
-	wantStd := math.Sqrt(2*0.025*0.025) // values 0.31, 0.36: sample std = |a−b|/√2
+	wantStd := math.Sqrt(2 * 0.025 * 0.025) // values 0.31, 0.36: sample std = |a−b|/√2
 	if st.N != 2 || math.Abs(st.Mean-0.335) > 1e-12 || math.Abs(st.Std-wantStd) > 1e-12 {
 		t.Errorf("alpha 0.5 err_test_y = %+v, want mean 0.335 std %g", st, wantStd)
 	}
