@@ -305,9 +305,16 @@ func (b *branch) ensureMasks(r *check.Repeat) error {
 	masks := make([]*G.Node, r.Max)
 	switch c := r.Count.(type) {
 	case *check.Const:
+		// Slots at or beyond a constant count are off: a zero mask of R
+		// rows, shaped [R] like the per-row densities it masks.
+		var off *G.Node
 		for i := range masks {
 			if float64(i) >= c.Value {
-				masks[i] = b.constRows(fmt.Sprintf("mask%d", i), 1, func(int, int) float64 { return 0 })
+				if off == nil {
+					t := tensor.New(tensor.Of(b.p.dt), tensor.WithShape(b.R))
+					off = G.NewConstant(t, G.WithName(b.name+".slotoff"), G.In(b.p.g))
+				}
+				masks[i] = off
 			}
 		}
 	case *check.Ref:
