@@ -287,5 +287,5 @@ func sampleSplit(m *check.Model, cfg *config.Config, split string) (*data.Split,
 	if s == nil || s.N == 0 {
 		return nil, 0, fmt.Errorf("dataset %s has no %s examples", ds.Name, split)
 	}
-	return s, ds.Train.N, nil
+	return train.EvalImages(cfg, s), ds.Train.N, nil
 }

@@ -33,6 +33,7 @@ type Config struct {
 	Name          string
 	Dataset       string
 	DataDir       string
+	Binarize      string // data.binarize: BinarizeNone, BinarizeDynamic or BinarizeFixed
 	MaxTrain      int
 	MaxEval       int
 	Labelled      Labelled
@@ -294,9 +295,11 @@ func (c *Config) Resolve(n int, model string) {
 	c.Name = c.RunName(model)
 }
 
-// Hash returns the hex SHA-256 of the canonical form, Marshal.
+// Hash returns the hex SHA-256 of the canonical form, Marshal, less the
+// keys added late that are at their defaults (so that a run folder written
+// before such a key existed hashes the same and resumes).
 func (c *Config) Hash() string {
-	sum := sha256.Sum256(c.Marshal())
+	sum := sha256.Sum256(c.marshal(false, true))
 	return hex.EncodeToString(sum[:])
 }
 

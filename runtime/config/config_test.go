@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"os"
@@ -304,5 +306,48 @@ func TestSuggest(t *testing.T) {
 func TestLoadMissing(t *testing.T) {
 	if _, err := Load("testdata/no-such.yaml"); err == nil || !strings.Contains(err.Error(), "no-such.yaml") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestHashLateKeys: a key added late leaves the hash of a config unchanged
+// while it is at its default (so run folders written before it existed
+// resume), and changes it when set.
+func TestHashLateKeys(t *testing.T) {
+	// A value other than the default for every late key.
+	other := map[string]string{
+		"data.binarize": "dynamic",
+	}
+	// The lines of the late keys (and of sections holding only late keys)
+	// in the default canonical form.
+	lateLines := map[string]bool{
+		"data:\n": true, "  binarize: none\n": true,
+	}
+	c := Default()
+	var old []string
+	for _, line := range strings.SplitAfter(string(c.Marshal()), "\n") {
+		if !lateLines[line] {
+			old = append(old, line) // the canonical form before the late keys
+		}
+	}
+	sum := sha256.Sum256([]byte(strings.Join(old, "")))
+	if got, want := c.Hash(), hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("hash of the default config %s, want %s (that of the form without the late keys)", got, want)
+	}
+	for _, k := range keys() {
+		if !k.late {
+			continue
+		}
+		d := Default()
+		v, ok := other[k.path]
+		if !ok {
+			t.Errorf("late key %s: give it a value in this test", k.path)
+			continue
+		}
+		if err := d.Set(k.path, v); err != nil {
+			t.Fatal(err)
+		}
+		if d.Hash() == c.Hash() {
+			t.Errorf("setting %s to %s leaves the hash unchanged", k.path, v)
+		}
 	}
 }

@@ -96,6 +96,10 @@ type key struct {
 	enum     []string
 	rng      bound
 	doc      string
+	// late marks a key added after runs were already being made: while it
+	// is at its default it is left out of Hash, so a run folder written
+	// before the key existed still resumes.
+	late bool
 	// field returns a pointer to the Go field: *int, *int64, *float64,
 	// *bool, *string, **int64, **float64 or *map[string]string.
 	field func(c *Config) any
@@ -105,6 +109,13 @@ type key struct {
 const (
 	Enumerate = "enumerate" // sum the variable out exactly
 	Relax     = "relax"     // Concrete (Gumbel-softmax) relaxation
+)
+
+// Binarisation of pixel data (data.binarize).
+const (
+	BinarizeNone    = "none"    // grey values as they are
+	BinarizeDynamic = "dynamic" // a fresh draw each time an image is used
+	BinarizeFixed   = "fixed"   // one draw per image, at load time
 )
 
 // keys returns the key table, in the order Marshal and Docs print it.
@@ -120,6 +131,9 @@ func keys() []key {
 		{path: "data_dir", kind: kindString, def: `""`,
 			doc:   "Folder holding the dataset files. Empty: found automatically.",
 			field: func(c *Config) any { return &c.DataDir }},
+		{path: "data.binarize", kind: kindEnum, def: BinarizeNone, enum: []string{BinarizeNone, BinarizeDynamic, BinarizeFixed}, late: true,
+			doc:   "Binarise pixel data for a Bernoulli likelihood. none: grey values as they are; dynamic: a fresh Bernoulli draw of each training image each time a step uses it (seeded by seed, step and batch position, so resume is exact); fixed: one draw per training image, made at load time from the seed. With dynamic or fixed, validation and test images are binarised once with a fixed seed, the same for every run (see Binarisation below).",
+			field: func(c *Config) any { return &c.Binarize }},
 		{path: "max_train", kind: kindInt, def: "0", rng: atLeast(0),
 			doc:   "Use only the first max_train training examples (0: all). For quick runs and tests.",
 			field: func(c *Config) any { return &c.MaxTrain }},

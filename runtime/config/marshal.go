@@ -15,19 +15,27 @@ import (
 // left to be derived print as null; call Resolve first to print the values
 // a run uses.
 func (c *Config) Marshal() []byte {
-	return c.marshal(false)
+	return c.marshal(false, false)
 }
 
 // MarshalAnnotated is Marshal with each key's description as a comment,
 // for people (ssdgm config). It parses back to the same Config.
 func (c *Config) MarshalAnnotated() []byte {
-	return c.marshal(true)
+	return c.marshal(true, false)
 }
 
-func (c *Config) marshal(annotate bool) []byte {
+// marshal prints c; forHash leaves out the late keys at their defaults.
+func (c *Config) marshal(annotate, forHash bool) []byte {
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	sections := map[string]*yaml.Node{}
+	var def *Config
+	if forHash {
+		def = Default()
+	}
 	for _, k := range keys() {
+		if forHash && k.late && sameValue(value(c, k), value(def, k)) {
+			continue
+		}
 		parent := root
 		name := k.path
 		if sec, rest, ok := strings.Cut(k.path, "."); ok {
@@ -54,6 +62,11 @@ func (c *Config) marshal(annotate bool) []byte {
 	}
 	enc.Close()
 	return buf.Bytes()
+}
+
+// sameValue reports whether two rendered scalar values are equal.
+func sameValue(a, b *yaml.Node) bool {
+	return a.Kind == yaml.ScalarNode && b.Kind == yaml.ScalarNode && a.Tag == b.Tag && a.Value == b.Value
 }
 
 func str(s string) *yaml.Node {
@@ -154,6 +167,22 @@ discrete:
   temperature: 0.66
   vars: {y: relax}
 ` + "```" + `
+
+## Binarisation
+
+` + "`data.binarize`" + ` turns grey pixel values p in [0, 1] into 0/1 draws (1 with
+probability p), so that a Bernoulli likelihood is the likelihood of binary data.
+` + "`dynamic`" + ` draws each training image afresh every time a step uses it; the draw of
+the image at position j of a step's labelled or unlabelled batch is seeded by
+(seed, batch, step, j), so a resumed run sees the same images and no extra state
+is saved. ` + "`fixed`" + ` draws each training image once, when the data is loaded, from
+the seed. With either, every evaluation (the validation error and ELBO during
+training, the test evaluation, ` + "`ssdgm eval`" + `, the pictures and ` + "`ssdgm sample`" + `) uses
+the validation and test images binarised once with a fixed seed that is the same for
+every run and does not depend on ` + "`seed`" + `: the test ELBO is then a Bernoulli
+log-likelihood bound of fixed binary data, comparable across runs, and the
+classification error is measured on those same binary images. ` + "`none`" + ` (the default)
+trains and evaluates on the grey values.
 
 ## Derived values
 

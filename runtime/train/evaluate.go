@@ -101,6 +101,7 @@ func Evaluate(opt EvalOptions) (*EvalReport, error) {
 			return nil, err
 		}
 	}
+	s = EvalImages(cfg, s)
 	rep.Examples = s.N
 	w, err := compiler.NewWeights(m, cfg.Dtype == "float64", uint64(cfg.Seed))
 	if err != nil {

@@ -4,7 +4,21 @@ import (
 	"ssdgm/compiler"
 	"ssdgm/lang/check"
 	"ssdgm/runtime/config"
+	"ssdgm/runtime/data"
 )
+
+// EvalImages returns a validation or test split as every evaluation of a
+// run under cfg sees it: when data.binarize is dynamic or fixed, its
+// images binarised once with data.EvalBinarizeSeed (the same 0/1 images
+// for every run, so the test ELBO is a Bernoulli likelihood of fixed data
+// and the classification error is measured on the same inputs); else s
+// itself.
+func EvalImages(cfg *config.Config, s *data.Split) *data.Split {
+	if s == nil || cfg.Binarize == "" || cfg.Binarize == config.BinarizeNone {
+		return s
+	}
+	return s.Binarized(data.EvalBinarizeSeed, data.StreamEval)
+}
 
 // CompileOptions maps a run config to the compiler's options for model m
 // trained on n examples: S, α (the config's value, or else the paper's

@@ -124,6 +124,10 @@ func (t *trainer) setup() error {
 	if t.test, err = firstN(ds.Test, cfg.MaxEval); err != nil {
 		return err
 	}
+	t.val, t.test = EvalImages(cfg, t.val), EvalImages(cfg, t.test)
+	if cfg.Binarize == config.BinarizeFixed {
+		t.train = t.train.Binarized(cfg.Seed, data.StreamFixed)
+	}
 	N := t.train.N
 	cfg.Resolve(N, t.m.Name)
 	if err := cfg.Validate(); err != nil {
@@ -140,7 +144,7 @@ func (t *trainer) setup() error {
 	} else {
 		t.run, err = runs.Create(cfg.Out, cfg.RunName(t.m.Name), runs.Options{
 			Spec: t.opt.Spec, Config: cfg.Marshal(),
-			Meta:    runs.Meta{Tool: "ssdgm " + Version, GoVersion: runtime.Version(), Seed: cfg.Seed, Command: t.opt.Command},
+			Meta:    runs.Meta{ConfigHash: cfgHash, Tool: "ssdgm " + Version, GoVersion: runtime.Version(), Seed: cfg.Seed, Command: t.opt.Command},
 			Columns: metricColumns(t.m),
 		})
 		if err != nil {
@@ -236,12 +240,28 @@ func metricColumns(m *check.Model) []string {
 }
 
 // gather copies the images (and labels) of idx into the batch buffers.
+// With data.binarize dynamic, each image is a fresh Bernoulli draw keyed
+// by the seed, the stream (labelled or unlabelled batch), the step and
+// its position in the batch, so a resumed run draws the same images.
 func (t *trainer) gather(idx []int, dst *[]float32, labels bool) {
 	s := t.train
 	d := s.ImageSize()
 	buf := (*dst)[:0]
-	for _, i := range idx {
-		buf = append(buf, s.Images[i*d:(i+1)*d]...)
+	dynamic := t.cfg.Binarize == config.BinarizeDynamic
+	stream := data.StreamUnlabelled
+	if labels {
+		stream = data.StreamLabelled
+	}
+	for j, i := range idx {
+		img := s.Images[i*d : (i+1)*d]
+		if !dynamic {
+			buf = append(buf, img...)
+			continue
+		}
+		n := len(buf)
+		buf = append(buf, img...)
+		k1, k2 := data.BinarizeKey(t.cfg.Seed, stream, uint64(t.step), uint64(j))
+		data.Binarize(buf[n:], img, k1, k2)
 	}
 	*dst = buf
 	if !labels {

@@ -106,35 +106,7 @@ func TestTrainResume(t *testing.T) {
 	}
 
 	// The same run, interrupted after 6 steps (mid second epoch).
-	ctx, cancel := context.WithCancel(context.Background())
-	stopAt := ObserverFunc(func(ev Event) {
-		if ev.Kind == StepDone && ev.TotalStep >= 6 {
-			cancel()
-		}
-	})
-	cfg := tinyConfig(t, out)
-	_, err = Train(ctx, Options{Spec: src, Model: m, Config: cfg, Observer: stopAt})
-	if !errors.Is(err, ErrInterrupted) {
-		t.Fatalf("interrupted run returned %v", err)
-	}
-	dir := filepath.Join(out, "mnist_1")
-	if c, _ := finalParams(t, dir); c.Step >= 12 || c.Step < 6 {
-		t.Fatalf("interrupted run checkpointed at step %d", c.Step)
-	}
-	resumed, err := Train(context.Background(), Options{Spec: src, Model: m, Config: tinyConfig(t, out), Resume: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, a := finalParams(t, full.Dir)
-	_, b := finalParams(t, resumed.Dir)
-	if string(a) != string(b) {
-		t.Error("resumed run ends with different parameters than the uninterrupted run")
-	}
-	for _, k := range []string{"err_test_y", "err_val_y", "elbo_test", "loss"} {
-		if full.Metrics[k] != resumed.Metrics[k] {
-			t.Errorf("%s: uninterrupted %v, resumed %v", k, full.Metrics[k], resumed.Metrics[k])
-		}
-	}
+	dir := interruptAndResume(t, src, m, func() *config.Config { return tinyConfig(t, out) }, 6, full)
 	rows, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -153,6 +125,44 @@ func TestTrainResume(t *testing.T) {
 	if !errors.As(err, &mismatch) {
 		t.Errorf("resume with a changed config: got %v, want a hash mismatch", err)
 	}
+}
+
+// interruptAndResume trains a run of mk's config, interrupted once it has
+// done stopAt steps, resumes it, and checks that it ends with the same
+// parameters and the same evaluation as full, the uninterrupted run of the
+// same config, bit for bit. It returns the resumed run's folder.
+func interruptAndResume(t *testing.T, src []byte, m *check.Model, mk func() *config.Config, stopAt int64, full *Summary) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := ObserverFunc(func(ev Event) {
+		if ev.Kind == StepDone && ev.TotalStep >= stopAt {
+			cancel()
+		}
+	})
+	_, err := Train(ctx, Options{Spec: src, Model: m, Config: mk(), Observer: stop})
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupted run returned %v", err)
+	}
+	dir := filepath.Join(filepath.Dir(full.Dir), filepath.Base(full.Dir)+"_1")
+	if c, _ := finalParams(t, dir); c.Step >= full.Steps || c.Step < stopAt {
+		t.Fatalf("interrupted run checkpointed at step %d", c.Step)
+	}
+	resumed, err := Train(context.Background(), Options{Spec: src, Model: m, Config: mk(), Resume: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, a := finalParams(t, full.Dir)
+	_, b := finalParams(t, resumed.Dir)
+	if string(a) != string(b) {
+		t.Error("resumed run ends with different parameters than the uninterrupted run")
+	}
+	for _, k := range []string{"err_test_y", "err_val_y", "elbo_test", "loss"} {
+		if full.Metrics[k] != resumed.Metrics[k] {
+			t.Errorf("%s: uninterrupted %v, resumed %v", k, full.Metrics[k], resumed.Metrics[k])
+		}
+	}
+	return dir
 }
 
 // TestSchemaMismatch: a spec whose supervised label the dataset lacks is
