@@ -132,7 +132,7 @@ func keys() []key {
 			doc:   "Folder holding the dataset files. Empty: found automatically.",
 			field: func(c *Config) any { return &c.DataDir }},
 		{path: "data.binarize", kind: kindEnum, def: BinarizeNone, enum: []string{BinarizeNone, BinarizeDynamic, BinarizeFixed}, late: true,
-			doc:   "Binarise pixel data for a Bernoulli likelihood. none: grey values as they are; dynamic: a fresh Bernoulli draw of each training image each time a step uses it (seeded by seed, step and batch position, so resume is exact); fixed: one draw per training image, made at load time from the seed. With dynamic or fixed, validation and test images are binarised once with a fixed seed, the same for every run (see Binarisation below).",
+			doc:   "Binarise pixel data for a Bernoulli likelihood. none: grey values as they are; dynamic: a fresh Bernoulli draw of each training image each time a step uses it (seeded by seed, step and batch position, so resume is exact); fixed: one draw per training image, made at load time from the seed. With dynamic or fixed, validation and test images are binarised once with a fixed seed, the same for every run (see Binarisation in docs/config.md).",
 			field: func(c *Config) any { return &c.Binarize }},
 		{path: "max_train", kind: kindInt, def: "0", rng: atLeast(0),
 			doc:   "Use only the first max_train training examples (0: all). For quick runs and tests.",
