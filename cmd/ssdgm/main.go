@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"ssdgm/lang/check"
 )
 
 // env is what a verb may touch: its streams and whether stderr is a
@@ -23,6 +25,8 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	tty    bool
+	// limits bound the sizes a spec may ask for (from SSDGM_LIMITS).
+	limits check.Limits
 }
 
 // verb is one subcommand.
@@ -58,6 +62,14 @@ func verbs() map[string]verb {
 
 func main() {
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stderr)}
+	if s := os.Getenv(check.LimitsEnv); s != "" {
+		l, err := check.ParseLimits(s)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ssdgm: %v\n", err)
+			os.Exit(exitUsage)
+		}
+		e.limits = l
+	}
 	os.Exit(run(e, os.Args[1:]))
 }
 

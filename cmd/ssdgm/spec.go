@@ -29,7 +29,7 @@ func loadModel(e *env, path string, showSource bool) (*check.Model, []byte) {
 		fmt.Fprintf(e.stderr, "ssdgm: %v\n", err)
 		return nil, nil
 	}
-	m, err := check.Source(name, src)
+	m, err := check.SourceWith(name, src, e.limits)
 	if err != nil {
 		printDiags(e, err, src, showSource)
 		return nil, src

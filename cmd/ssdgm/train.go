@@ -89,7 +89,7 @@ func runSpecAndConfig(e *env, dir string, showSource bool) (*check.Model, []byte
 		fmt.Fprintf(e.stderr, "ssdgm: %s is not a run folder: %v\n", dir, err)
 		return nil, nil, nil, false
 	}
-	m, err := check.Source(specPath, src)
+	m, err := check.SourceWith(specPath, src, e.limits)
 	if err != nil {
 		printDiags(e, err, src, showSource)
 		return nil, nil, nil, false

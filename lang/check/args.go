@@ -133,11 +133,21 @@ func constNumber(e *syntax.Expr) (float64, bool) {
 	return v, true
 }
 
+// maxInt is the largest integer constant a spec may write: 2⁵³, below
+// which every integer is exact in a float64.
+const maxInt = 1 << 53
+
 // intArg reads a positive integer constant argument.
 func (c *checker) intArg(e *syntax.Expr, what string, min int) (int, bool) {
 	v, ok := constNumber(e)
-	if !ok || v != math.Trunc(v) || math.Abs(v) > 1<<30 {
+	if !ok || v != math.Trunc(v) {
 		c.errorf(e.Pos, e.EndPos, "%s must be an integer constant", what)
+		return 0, false
+	}
+	if math.Abs(v) > maxInt {
+		// An integer still, but past what a float64 holds exactly; the
+		// resource limits would refuse anything near it anyway.
+		c.errorf(e.Pos, e.EndPos, "%s is %g, far too large (at most %d)", what, v, int64(maxInt))
 		return 0, false
 	}
 	if int(v) < min {

@@ -52,17 +52,25 @@ func (c *checker) checkName(id *syntax.Ident) bool {
 // Source parses and checks a spec's text: syntax.Parse then Check. Errors
 // are the diagnostics of whichever phase failed.
 func Source(filename string, src []byte) (*Model, error) {
+	return SourceWith(filename, src, Limits{})
+}
+
+// SourceWith is Source with resource limits (zero fields: defaults).
+func SourceWith(filename string, src []byte, l Limits) (*Model, error) {
 	f, err := syntax.Parse(filename, src)
 	if err != nil {
 		return nil, err
 	}
-	return Check(f)
+	return CheckWith(f, l)
 }
 
-// Check checks a parsed file and returns its model. When it finds
-// problems it returns them all, sorted by position, as a diag.List; the
-// model is nil then.
-func Check(f *syntax.File) (*Model, error) {
+// Check checks a parsed file and returns its model, under DefaultLimits.
+// When it finds problems it returns them all, sorted by position, as a
+// diag.List; the model is nil then.
+func Check(f *syntax.File) (*Model, error) { return CheckWith(f, Limits{}) }
+
+// CheckWith is Check with resource limits (zero fields: defaults).
+func CheckWith(f *syntax.File, lim Limits) (*Model, error) {
 	c := &checker{file: f.Name, nets: map[string]*Net{}, failedNets: map[string]bool{}, labels: map[string]*Label{}, blockNames: map[string]map[string]diag.Pos{}}
 	m := &Model{File: f.Name}
 	var (
@@ -188,6 +196,7 @@ func Check(f *syntax.File) (*Model, error) {
 	m.Data = c.data
 	m.Nets = nets
 	m.Labels = labelOrder
+	c.limits(m, lim.withDefaults())
 	c.diags.Sort()
 	if len(c.diags) > 0 {
 		return nil, c.diags

@@ -15,13 +15,11 @@ import (
 // implicit). The empty shape is a scalar.
 type Shape []int
 
-// Size is the number of elements, 1 for a scalar.
+// Size is the number of elements, 1 for a scalar; it saturates at
+// math.MaxInt rather than overflow (the checker's limits refuse such
+// shapes).
 func (s Shape) Size() int {
-	n := 1
-	for _, d := range s {
-		n *= d
-	}
-	return n
+	return int(s.elements())
 }
 
 // Equal reports whether two shapes are the same.

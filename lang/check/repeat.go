@@ -1,6 +1,8 @@
 package check
 
 import (
+	"math"
+
 	"ssdgm/lang/diag"
 	"ssdgm/lang/syntax"
 )
@@ -77,16 +79,24 @@ func (sc *scope) repeatCount(r *Repeat) {
 	rs := sc.rsyn[r]
 	if rs.Max != nil {
 		v, ok := constNumber(rs.Max)
-		if !ok || v != float64(int(v)) || v < 1 {
+		if !ok || v != math.Trunc(v) || v < 1 {
 			d := c.errorf(rs.Max.Pos, rs.Max.EndPos, "a repeat bound must be a positive integer constant")
 			d.Suggest = "write the largest number of slots, as in `repeat K max 3 { ... }`"
+			return
+		}
+		if v > maxInt {
+			c.errorf(rs.Max.Pos, rs.Max.EndPos, "a repeat bound of %g is far too large (at most %d)", v, int64(maxInt))
 			return
 		}
 		r.Max = int(v)
 	}
 	if v, ok := constNumber(rs.Count); ok {
-		if v != float64(int(v)) || v < 1 {
+		if v != math.Trunc(v) || v < 1 {
 			c.errorf(rs.Count.Pos, rs.Count.EndPos, "a constant repeat count must be a positive integer")
+			return
+		}
+		if v > maxInt {
+			c.errorf(rs.Count.Pos, rs.Count.EndPos, "a repeat count of %g is far too large (at most %d)", v, int64(maxInt))
 			return
 		}
 		if r.Max == 0 {
