@@ -275,7 +275,7 @@ func (b *branch) call(e *check.Call, slot int, encoder bool) (*G.Node, error) {
 			if !ok {
 				return nil, lowerError(e.Pos, "sum_slots(%s): slot %d has no value", n.Name, s)
 			}
-			if m := b.mask(n, s); m != nil {
+			if m := b.valueMask(n, s); m != nil {
 				var err error
 				if v, err = ops.RowScale(m, v); err != nil {
 					return nil, err

@@ -54,7 +54,7 @@ func NewGenerator(m *check.Model, w *Weights, B int, fixed []string) (g *Generat
 	}
 	b := &branch{p: p, name: "gen", observed: map[*check.Var]bool{}, labels: map[slotKey]*input{}, consts: map[string]*G.Node{},
 		enc: map[nodeKey]*G.Node{}, dec: map[nodeKey]*G.Node{}, value: map[slotKey]*G.Node{},
-		score: map[slotKey]*G.Node{}, masks: map[string][]*G.Node{}, gen: st}
+		score: map[slotKey]*G.Node{}, masks: map[string][]*G.Node{}, softMasks: map[string][]*G.Node{}, gen: st}
 	b.lay = layout{B: B, S: 1, E: 1}
 	b.R = B
 	if err := b.lower(); err != nil {

@@ -62,7 +62,7 @@ func (b *branch) enumValue(key slotKey) *G.Node {
 }
 
 // constRows returns a constant [R, d] node with entries f(row, col),
-// cached by name.
+// cached by name (unique in the graph).
 func (b *branch) constRows(name string, d int, f func(r, c int) float64) *G.Node {
 	if n, ok := b.consts[name]; ok {
 		return n
@@ -82,7 +82,11 @@ func (b *branch) constRows(name string, d int, f func(r, c int) float64) *G.Node
 			}
 		}
 	}
-	n := G.NewConstant(t, G.WithName(b.name+"."+name), G.In(b.p.g))
+	// A named input, not a Gorgonia constant: a constant's hash prints its
+	// value, which the tensor package elides beyond a few rows, so two
+	// large constants that differ only in the middle rows (the one-hots of
+	// two enumerated slots) would be merged into one node.
+	n := G.NewMatrix(b.p.g, b.p.dt, G.WithShape(b.R, d), G.WithName(b.name+"."+name), G.WithValue(t))
 	b.consts[name] = n
 	return n
 }

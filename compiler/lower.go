@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
@@ -63,6 +64,8 @@ type branch struct {
 	value map[slotKey]*G.Node // a latent's value (relaxed or one-hot)
 	score map[slotKey]*G.Node // the one-hot a discrete latent is scored at
 	masks map[string][]*G.Node
+	// softMasks are a relaxed count's masks from its relaxed value.
+	softMasks map[string][]*G.Node
 
 	lp, lq, lw, lqe *G.Node
 	lwVal, lqeVal   G.Value // copies of lw and lqe taken during the run
@@ -107,7 +110,7 @@ func (p *Program) lowerBranchWith(name string, B int, labelled, eval, encoderOnl
 	b := &branch{p: p, name: name, labelled: labelled, observed: map[*check.Var]bool{},
 		labels: map[slotKey]*input{}, consts: map[string]*G.Node{},
 		enc: map[nodeKey]*G.Node{}, dec: map[nodeKey]*G.Node{}, value: map[slotKey]*G.Node{},
-		score: map[slotKey]*G.Node{}, masks: map[string][]*G.Node{}}
+		score: map[slotKey]*G.Node{}, masks: map[string][]*G.Node{}, softMasks: map[string][]*G.Node{}}
 	if eval {
 		b.probs = map[*check.Var]*probsRead{}
 	}
@@ -318,9 +321,14 @@ func (b *branch) ensureMasks(r *check.Repeat) error {
 			}
 		}
 	case *check.Ref:
-		oh := b.score[slotKey{c.Node.Var, -1}]
+		ck := slotKey{c.Node.Var, -1}
+		oh, val := b.score[ck], b.value[ck]
 		if oh == nil {
 			return lowerError(r.Pos, "the count `%s` of this repeat has no value yet", c.Node.Name)
+		}
+		var soft []*G.Node
+		if val != nil && val != oh {
+			soft = make([]*G.Node, r.Max)
 		}
 		for i := range masks {
 			ind := b.constRows(fmt.Sprintf("above%d_%d", i, r.Max), r.Max+1, func(_, k int) float64 {
@@ -334,10 +342,32 @@ func (b *branch) ensureMasks(r *check.Repeat) error {
 				return err
 			}
 			masks[i] = m
+			if soft != nil {
+				if soft[i], err = ops.RowDot(val, ind); err != nil {
+					return err
+				}
+			}
+		}
+		if soft != nil {
+			b.softMasks[key] = soft
 		}
 	}
 	b.masks[key] = masks
 	return nil
+}
+
+// valueMask returns the mask that switches slot's values on and off in
+// sum_slots: for a relaxed count, P(count > slot) under its relaxed value,
+// so that the likelihood's gradient reaches the count's encoder (the
+// densities of the slot variables keep the hard mask at the argmax, as a
+// relaxed variable is scored at its argmax); else the activity mask.
+func (b *branch) valueMask(n *check.Node, slot int) *G.Node {
+	if n.Repeat != nil && slot >= 0 {
+		if soft, ok := b.softMasks[maskKey(n.Repeat)]; ok {
+			return soft[slot]
+		}
+	}
+	return b.mask(n, slot)
 }
 
 // accumulate adds a per-row log-density (masked for inactive slots) to an
@@ -465,7 +495,11 @@ func (b *branch) encSample(n *check.Node, slot int) error {
 		}
 		return b.addTerm("log q("+v.Name+"|·) [log w]", lq, mask)
 	case b.enumerated(key) >= 0:
-		if err := b.accumulate(&b.lqe, lq, mask); err != nil {
+		lqe, err := inactiveUniform(lq, mask, v.Classes)
+		if err != nil {
+			return err
+		}
+		if err := b.accumulate(&b.lqe, lqe, nil); err != nil {
 			return err
 		}
 	}
@@ -549,6 +583,27 @@ func (b *branch) decSample(n *check.Node, slot int) error {
 		return b.addTerm("log p("+v.Name+")", lp, mask)
 	}
 	return b.addTerm("kl:"+v.Name, lp, mask)
+}
+
+// inactiveUniform returns the enumeration log-weight of a slot variable
+// with k classes: its log q where the slot is active, and log(1/k) where it
+// is not, mask·(lq + log k) − log k. A slot beyond the count does not exist,
+// yet its variable is still enumerated (the rows are shared by every
+// count); weighting its k values uniformly makes the weights of each count
+// sum to 1, where weight 1 each would count that count k times over.
+func inactiveUniform(lq, mask *G.Node, k int) (*G.Node, error) {
+	if mask == nil {
+		return lq, nil
+	}
+	logK := math.Log(float64(k))
+	n, err := ops.Affine(lq, 1, logK)
+	if err == nil {
+		n, err = G.HadamardProd(n, mask)
+	}
+	if err == nil {
+		n, err = ops.Affine(n, 1, -logK)
+	}
+	return n, err
 }
 
 func negate(x *G.Node) *G.Node {

@@ -22,58 +22,56 @@ type layout struct {
 func (l layout) rows() int { return l.E * l.S * l.B }
 
 // weights computes, for every row, the weight c_r that the objective puts
-// on log p − log q: c = ŵ_s · q_e, where ŵ is the self-normalised importance
-// weight softmax_s(log w) of the row's sample (1/S for an unlabelled
-// branch) and q_e = exp(lqe) the encoder probability of the row's
-// enumerated values. It also returns ŵ, S per data point.
-func (l layout) weights(lw, lqe []float64, c []float64) []float64 {
+// on log p − log q. For an unlabelled branch c = q_e / S, where q_e =
+// exp(lqe) is the encoder probability of the row's enumerated values (they
+// sum to 1 over the enumerations of a sample). For a labelled branch c is
+// the self-normalised importance weight over all rows (s, e) of a data
+// point, c = q_e·w / Σ q_e·w with w = exp(lw): the paper's ŵ_s with each
+// sample's enumerated values summed out of both its numerator and its
+// denominator. It reduces to q_e · softmax_s(log w_s) when log w does not
+// depend on the enumerated values.
+func (l layout) weights(lw, lqe []float64, c []float64) {
 	B, S, E := l.B, l.S, l.E
-	what := make([]float64, B*S)
 	for b := 0; b < B; b++ {
-		w := what[b*S : (b+1)*S]
-		if l.labelled {
-			m := math.Inf(-1)
-			for s := 0; s < S; s++ {
-				w[s] = lw[s*B+b] // enumeration 0 holds the sample's weight
-				m = math.Max(m, w[s])
+		if !l.labelled {
+			for e := 0; e < E; e++ {
+				for s := 0; s < S; s++ {
+					r := (e*S+s)*B + b
+					c[r] = math.Exp(lqe[r]) / float64(S)
+				}
 			}
-			z := 0.0
-			for s := 0; s < S; s++ {
-				w[s] = math.Exp(w[s] - m)
-				z += w[s]
-			}
-			for s := range w {
-				w[s] /= z
-			}
-		} else {
-			for s := range w {
-				w[s] = 1 / float64(S)
-			}
+			continue
 		}
-		for e := 0; e < E; e++ {
-			for s := 0; s < S; s++ {
-				r := (e*S+s)*B + b
-				c[r] = w[s] * math.Exp(lqe[r])
-			}
+		m := math.Inf(-1)
+		for r := b; r < B*S*E; r += B {
+			m = math.Max(m, lw[r]+lqe[r])
+		}
+		z := 0.0
+		for r := b; r < B*S*E; r += B {
+			c[r] = math.Exp(lw[r] + lqe[r] - m)
+			z += c[r]
+		}
+		for r := b; r < B*S*E; r += B {
+			c[r] /= z
 		}
 	}
-	return what
 }
 
 // value returns the branch objective, the mean over data points of
 //
-//	L̂ = Σ_r c_r (lp_r − lq_r) + (1 + α) · (1/S) Σ_s log w_s
+//	L̂ = Σ_r c_r (lp_r − lq_r) + (1 + α) · (1/S) Σ_r q_e,r log w_r
 //
-// (the second term only for a labelled branch), and fills the gradients of
-// that mean with respect to lp, lq, lw and lqe when g[0] is not nil. As in
-// probtorch, gradients flow through the self-normalised weights ŵ too, so
+// (the second term only for a labelled branch: the mean over samples of
+// log w, its enumerated values summed out), and fills the gradients of that
+// mean with respect to lp, lq, lw and lqe when g[0] is not nil. As in
+// probtorch, gradients flow through the self-normalised weights c too, so
 // the gradient is exactly that of the estimate.
 func (l layout) value(lp, lq, lw, lqe []float64, g [4][]float64) float64 {
 	R := l.rows()
 	c := make([]float64, R)
-	what := l.weights(lw, lqe, c)
-	B, S, E := l.B, l.S, l.E
-	Bf, Sf := float64(B), float64(S)
+	l.weights(lw, lqe, c)
+	B := l.B
+	Bf, Sf := float64(B), float64(l.S)
 	total := 0.0
 	for r := 0; r < R; r++ {
 		d := lp[r] - lq[r]
@@ -85,35 +83,28 @@ func (l layout) value(lp, lq, lw, lqe []float64, g [4][]float64) float64 {
 			g[2][r] = 0
 		}
 		if l.labelled {
-			// (1+α)/S Σ_s lw_s, spread over the enumerations of a sample
-			// by their probabilities (which sum to 1).
 			q := math.Exp(lqe[r])
 			total += (1 + l.alpha) / Sf * q * lw[r]
 			if g[0] != nil {
 				g[2][r] = (1 + l.alpha) / Sf * q / Bf
-				g[3][r] += (1 + l.alpha) / Sf * q * lw[r] / Bf
+				g[3][r] = (1 + l.alpha) / Sf * q * lw[r] / Bf
 			}
 		}
 	}
 	if g[0] == nil || !l.labelled {
 		return total / Bf
 	}
-	// Through ŵ = softmax_s(lw at enumeration 0): ∂L/∂lw_s += ŵ_s (A_s − Σ ŵ A),
-	// with A_s = Σ_e q_e (lp − lq) of sample s.
-	A := make([]float64, S)
+	// Through c = softmax over a point's rows of lw + lqe:
+	// ∂/∂u_r Σ c d = c_r (d_r − Σ_r' c_r' d_r') for u = lw and u = lqe.
 	for b := 0; b < B; b++ {
-		w := what[b*S : (b+1)*S]
 		mean := 0.0
-		for s := 0; s < S; s++ {
-			A[s] = 0
-			for e := 0; e < E; e++ {
-				r := (e*S+s)*B + b
-				A[s] += math.Exp(lqe[r]) * (lp[r] - lq[r])
-			}
-			mean += w[s] * A[s]
+		for r := b; r < R; r += B {
+			mean += c[r] * (lp[r] - lq[r])
 		}
-		for s := 0; s < S; s++ {
-			g[2][s*B+b] += w[s] * (A[s] - mean) / Bf
+		for r := b; r < R; r += B {
+			gr := c[r] * (lp[r] - lq[r] - mean) / Bf
+			g[2][r] += gr
+			g[3][r] += gr
 		}
 	}
 	return total / Bf

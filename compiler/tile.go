@@ -33,7 +33,7 @@ func (b *branch) newSmall() *branch {
 		lay: layout{B: b.lay.B, S: 1, E: 1}, R: b.lay.B,
 		labels: map[slotKey]*input{}, consts: map[string]*G.Node{},
 		enc: map[nodeKey]*G.Node{}, dec: map[nodeKey]*G.Node{}, value: map[slotKey]*G.Node{},
-		score: map[slotKey]*G.Node{}, masks: map[string][]*G.Node{}, memo: map[tileKey]*G.Node{}}
+		score: map[slotKey]*G.Node{}, masks: map[string][]*G.Node{}, softMasks: map[string][]*G.Node{}, memo: map[tileKey]*G.Node{}}
 	return s
 }
 
