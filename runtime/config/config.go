@@ -46,6 +46,7 @@ type Config struct {
 	Epochs        int
 	StepsPerEpoch int
 	EvalEvery     int
+	Checkpoint    Checkpoint
 	Seed          int64
 	Dtype         string
 	Out           string
@@ -69,6 +70,12 @@ type Discrete struct {
 type Batch struct {
 	Labelled   int
 	Unlabelled int
+}
+
+// Checkpoint says when checkpoints are written besides the end of each
+// epoch.
+type Checkpoint struct {
+	EverySteps int
 }
 
 // Optimizer holds the optimizer settings.

@@ -315,12 +315,14 @@ func TestLoadMissing(t *testing.T) {
 func TestHashLateKeys(t *testing.T) {
 	// A value other than the default for every late key.
 	other := map[string]string{
-		"data.binarize": "dynamic",
+		"data.binarize":          "dynamic",
+		"checkpoint.every_steps": "100",
 	}
 	// The lines of the late keys (and of sections holding only late keys)
 	// in the default canonical form.
 	lateLines := map[string]bool{
 		"data:\n": true, "  binarize: none\n": true,
+		"checkpoint:\n": true, "  every_steps: 0\n": true,
 	}
 	c := Default()
 	var old []string

@@ -314,6 +314,12 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 				examples += cfg.Batch.Labelled
 			}
 			t.inEpoch++
+			if n := int64(cfg.Checkpoint.EverySteps); n > 0 && t.step%n == 0 && t.inEpoch < steps {
+				// Mid-epoch; the epoch's end writes its own checkpoint.
+				if err := t.checkpoint(); err != nil {
+					return nil, err
+				}
+			}
 			if t.inEpoch%5 == 0 || t.inEpoch == steps {
 				el := time.Since(epochStart)
 				obs.Observe(Event{Kind: StepDone, Epoch: ep, Epochs: cfg.Epochs, Step: t.inEpoch, Steps: steps, TotalStep: t.step,
