@@ -57,7 +57,7 @@ func (c *checker) block(b *syntax.Block) *scope {
 		n := p.d.node
 		if n.Shape != nil && p.init.Info().Shape != nil && !n.Shape.Equal(p.init.Info().Shape) {
 			in := p.init.Info()
-			c.errorf(in.Pos, in.End, "prev(%s, ...) starts from shape %s, but `%s` has shape %s", n.Name, in.Shape, n.Name, n.Shape)
+			c.errorAt(in.Pos, in.End, "prev(%s, ...) starts from shape %s, but `%s` has shape %s", n.Name, in.Shape, n.Name, n.Shape)
 		}
 	}
 	for _, r := range sc.repeats {

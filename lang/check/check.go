@@ -23,20 +23,16 @@ type checker struct {
 	blockNames map[string]map[string]diag.Pos
 }
 
-// errorf records a diagnostic at a span given as participle or diagnostic
-// positions.
-func (c *checker) errorf(pos, end any, format string, args ...any) *diag.Diagnostic {
-	return c.diags.Add(toPos(pos), toPos(end), format, args...)
+// errorf records a diagnostic at a span given as participle positions
+// (those of the syntax tree).
+func (c *checker) errorf(pos, end lexer.Position, format string, args ...any) *diag.Diagnostic {
+	return c.diags.Add(syntax.Pos(pos), syntax.Pos(end), format, args...)
 }
 
-func toPos(p any) diag.Pos {
-	switch p := p.(type) {
-	case lexer.Position:
-		return syntax.Pos(p)
-	case diag.Pos:
-		return p
-	}
-	return diag.Pos{}
+// errorAt records a diagnostic at a span given as diagnostic positions
+// (those of the checked model); a zero end marks no end.
+func (c *checker) errorAt(pos, end diag.Pos, format string, args ...any) *diag.Diagnostic {
+	return c.diags.Add(pos, end, format, args...)
 }
 
 // checkName reports a reserved word used as a name.
@@ -148,18 +144,18 @@ func CheckWith(f *syntax.File, lim Limits) (*Model, error) {
 		}
 	}
 	if model == nil {
-		d := c.errorf(fileStart, diag.Pos{}, "missing model declaration")
+		d := c.errorAt(fileStart, diag.Pos{}, "missing model declaration")
 		d.Suggest = "start the spec with `model NAME`"
 	}
 	if c.data == nil {
-		d := c.errorf(fileStart, diag.Pos{}, "missing data declaration")
+		d := c.errorAt(fileStart, diag.Pos{}, "missing data declaration")
 		d.Suggest = "declare the observed variable, as in `data x: image[1, 28, 28]`"
 	}
 	if enc == nil {
-		c.errorf(endPos, diag.Pos{}, "missing encoder block: write `encoder { ... }` with the recognition model q")
+		c.errorAt(endPos, diag.Pos{}, "missing encoder block: write `encoder { ... }` with the recognition model q")
 	}
 	if dec == nil {
-		c.errorf(endPos, diag.Pos{}, "missing decoder block: write `decoder { ... }` with the generative model p")
+		c.errorAt(endPos, diag.Pos{}, "missing decoder block: write `decoder { ... }` with the generative model p")
 	}
 	var nets []*Net
 	for _, nd := range netDecls {
@@ -186,7 +182,7 @@ func CheckWith(f *syntax.File, lim Limits) (*Model, error) {
 	}
 	for _, n := range nets {
 		if n.Uses == 0 && len(c.diags) == 0 {
-			c.errorf(n.Pos, diag.Pos{}, "network `%s` is never used", n.Name)
+			c.errorAt(n.Pos, diag.Pos{}, "network `%s` is never used", n.Name)
 		}
 	}
 	if es != nil && ds != nil {

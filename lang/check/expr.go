@@ -224,7 +224,7 @@ func (sc *scope) sample(d *def) {
 		}
 		if len(s) != 1 || s[0] < 2 {
 			in := p.Info()
-			c.errorf(in.Pos, in.End, "Categorical needs a vector of at least 2 class scores, got shape %s", s)
+			c.errorAt(in.Pos, in.End, "Categorical needs a vector of at least 2 class scores, got shape %s", s)
 			return
 		}
 		dist.Shape = s

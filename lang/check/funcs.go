@@ -101,7 +101,7 @@ func (c *checker) call(sc *scope, call *syntax.Call) Expr {
 		}
 		s := out.Args[0].Info().Shape
 		if len(s) == 0 {
-			c.errorf(info.Pos, info.End, "normalize needs a vector or image, got a scalar")
+			c.errorAt(info.Pos, info.End, "normalize needs a vector or image, got a scalar")
 			return out
 		}
 		out.Shape = s
@@ -151,7 +151,7 @@ func plural(n int) string {
 func (c *checker) continuous(e Expr, where string) bool {
 	in := e.Info()
 	if in.Kind == Discrete {
-		d := c.errorf(in.Pos, in.End, "%s needs a continuous value, but this is discrete (a one-hot categorical value)", where)
+		d := c.errorAt(in.Pos, in.End, "%s needs a continuous value, but this is discrete (a one-hot categorical value)", where)
 		d.Suggest = "feed discrete values to a network, e.g. net(concat(h, y)), or use their class probabilities"
 		return false
 	}
@@ -167,7 +167,7 @@ func (c *checker) broadcast(a, b Expr, op string) Shape {
 		return s
 	}
 	ai, bi := a.Info(), b.Info()
-	c.errorf(ai.Pos, bi.End, "shape mismatch in %s: %s and %s (element-wise operations need equal shapes, a scalar, or a leading axis of 1)", op, sa, sb)
+	c.errorAt(ai.Pos, bi.End, "shape mismatch in %s: %s and %s (element-wise operations need equal shapes, a scalar, or a leading axis of 1)", op, sa, sb)
 	return nil
 }
 
@@ -191,14 +191,14 @@ func broadcastShapes(sa, sb Shape) (Shape, bool) {
 func (c *checker) concat(args []Expr) Shape {
 	first := args[0].Info().Shape
 	if len(first) == 0 {
-		c.errorf(args[0].Info().Pos, args[0].Info().End, "concat needs vectors or images, got a scalar")
+		c.errorAt(args[0].Info().Pos, args[0].Info().End, "concat needs vectors or images, got a scalar")
 		return nil
 	}
 	out := append(Shape{}, first...)
 	for _, a := range args[1:] {
 		s := a.Info().Shape
 		if len(s) != len(first) || !Shape(s[1:]).Equal(first[1:]) {
-			c.errorf(a.Info().Pos, a.Info().End, "concat joins along the first axis; shape %s does not fit %s", s, first)
+			c.errorAt(a.Info().Pos, a.Info().End, "concat joins along the first axis; shape %s does not fit %s", s, first)
 			return nil
 		}
 		out[0] += s[0]
@@ -210,11 +210,11 @@ func (c *checker) concat(args []Expr) Shape {
 func (c *checker) dot(a, b Expr) Shape {
 	sa, sb := a.Info().Shape, b.Info().Shape
 	if len(sa) == 0 || len(sb) == 0 {
-		c.errorf(a.Info().Pos, b.Info().End, "dot needs vectors or images, got %s and %s", sa, sb)
+		c.errorAt(a.Info().Pos, b.Info().End, "dot needs vectors or images, got %s and %s", sa, sb)
 		return nil
 	}
 	if sa[0] != sb[0] {
-		c.errorf(a.Info().Pos, b.Info().End, "dot contracts the first axis, but it is %d in %s and %d in %s", sa[0], sa, sb[0], sb)
+		c.errorAt(a.Info().Pos, b.Info().End, "dot contracts the first axis, but it is %d in %s and %d in %s", sa[0], sa, sb[0], sb)
 		return nil
 	}
 	rest := sa[1:]
@@ -224,7 +224,7 @@ func (c *checker) dot(a, b Expr) Shape {
 		rest = sb[1:]
 	case Shape(sa[1:]).Equal(sb[1:]):
 	default:
-		c.errorf(a.Info().Pos, b.Info().End, "dot of %s and %s: the axes after the first must agree", sa, sb)
+		c.errorAt(a.Info().Pos, b.Info().End, "dot of %s and %s: the axes after the first must agree", sa, sb)
 		return nil
 	}
 	return append(Shape{1}, rest...)
@@ -317,11 +317,11 @@ func (c *checker) spatial(sc *scope, call *syntax.Call, out *Call) {
 	}
 	s := img.Info().Shape
 	if len(s) != 3 {
-		c.errorf(img.Info().Pos, img.Info().End, "%s needs an image [channels, height, width], got shape %s; reshape it first", name, s)
+		c.errorAt(img.Info().Pos, img.Info().End, "%s needs an image [channels, height, width], got shape %s; reshape it first", name, s)
 		return
 	}
 	if !where.Info().Shape.Equal(Shape{3}) {
-		c.errorf(where.Info().Pos, where.Info().End, "%s's `where` is [scale, x, y], shape [3], got %s", name, where.Info().Shape)
+		c.errorAt(where.Info().Pos, where.Info().End, "%s's `where` is [scale, x, y], shape [3], got %s", name, where.Info().Shape)
 		return
 	}
 	if !c.continuous(img, name) || !c.continuous(where, name) {

@@ -203,11 +203,11 @@ func (c *checker) netCall(sc *scope, n *Net, call *syntax.Call) Expr {
 	if n.Kind == "gru" {
 		st := args[1].Info()
 		if !st.Shape.Equal(Shape{n.Hidden[0]}) {
-			c.errorf(st.Pos, st.End, "gru `%s` state has shape %s, but its hidden size is %d", n.Name, st.Shape, n.Hidden[0])
+			c.errorAt(st.Pos, st.End, "gru `%s` state has shape %s, but its hidden size is %d", n.Name, st.Shape, n.Hidden[0])
 			return &NetCall{ExprInfo: info, Net: n, Args: args}
 		}
 		if st.Kind == Discrete {
-			c.errorf(st.Pos, st.End, "gru `%s` state must be continuous, but it is a discrete value", n.Name)
+			c.errorAt(st.Pos, st.End, "gru `%s` state must be continuous, but it is a discrete value", n.Name)
 		}
 	}
 	if n.In == nil {

@@ -198,7 +198,7 @@ func (sc *scope) steps() {
 			}
 			if !visit(dep) {
 				if it.step.Repeat != nil {
-					sc.c.errorf(it.step.Repeat.Pos, diag.Pos{}, "this repeat reads `%s`, which is computed from the repeat's own slots", d.Name)
+					sc.c.errorAt(it.step.Repeat.Pos, diag.Pos{}, "this repeat reads `%s`, which is computed from the repeat's own slots", d.Name)
 				}
 				it.state = 2
 				return true

@@ -20,18 +20,18 @@ func (c *checker) vars(es, ds *scope) []*Var {
 		}
 		switch {
 		case dn == nil:
-			e := c.errorf(c.dataPos, diag.Pos{}, "the data variable `%s` is not observed in the decoder", c.data.Name)
+			e := c.errorAt(c.dataPos, diag.Pos{}, "the data variable `%s` is not observed in the decoder", c.data.Name)
 			e.Suggest = "add `" + c.data.Name + " ~ Bernoulli(logits: ...)` (or Normal, Laplace) to the decoder"
 		case dn.Op != Sample:
-			e := c.errorf(dn.Pos, dn.End, "the data variable `%s` must be drawn in the decoder with `~`, not computed with `=`", c.data.Name)
+			e := c.errorAt(dn.Pos, dn.End, "the data variable `%s` must be drawn in the decoder with `~`, not computed with `=`", c.data.Name)
 			e.Notes = []diag.Note{{Pos: c.dataPos, Msg: "declared as data here"}}
 		case dn.Repeat != nil:
-			c.errorf(dn.Pos, dn.End, "the data variable `%s` cannot be drawn inside a repeat", c.data.Name)
+			c.errorAt(dn.Pos, dn.End, "the data variable `%s` cannot be drawn inside a repeat", c.data.Name)
 		default:
 			dn.Var = c.data
 			c.data.Dec = dn
 			if dn.Shape != nil && !dn.Shape.Equal(c.data.Shape) {
-				e := c.errorf(dn.Pos, dn.End, "shape mismatch: `%s` is declared with shape %s, but its distribution in the decoder has shape %s", c.data.Name, c.data.Shape, dn.Shape)
+				e := c.errorAt(dn.Pos, dn.End, "shape mismatch: `%s` is declared with shape %s, but its distribution in the decoder has shape %s", c.data.Name, c.data.Shape, dn.Shape)
 				e.Notes = []diag.Note{{Pos: c.dataPos, Msg: "declared here"}}
 				e.Suggest = "reshape the parameters, as in reshape(net(h), " + c.data.Shape.String() + ")"
 			}
@@ -45,7 +45,7 @@ func (c *checker) vars(es, ds *scope) []*Var {
 		}
 		ed := es.defs[n.Name]
 		if ed == nil || ed.node.Op != Sample {
-			e := c.errorf(n.Pos, n.End, "latent `%s` of the decoder has no counterpart in the encoder", n.Name)
+			e := c.errorAt(n.Pos, n.End, "latent `%s` of the decoder has no counterpart in the encoder", n.Name)
 			if ed != nil {
 				e.Notes = []diag.Note{{Pos: ed.node.Pos, Msg: "the encoder computes it with `=` here; draw it with `~`"}}
 			} else {
@@ -60,18 +60,18 @@ func (c *checker) vars(es, ds *scope) []*Var {
 			v.Classes = n.Shape.Size()
 		}
 		if n.Shape != nil && en.Shape != nil && !n.Shape.Equal(en.Shape) {
-			e := c.errorf(en.Pos, en.End, "shape mismatch: latent `%s` has shape %s in the encoder but %s in the decoder", n.Name, en.Shape, n.Shape)
+			e := c.errorAt(en.Pos, en.End, "shape mismatch: latent `%s` has shape %s in the encoder but %s in the decoder", n.Name, en.Shape, n.Shape)
 			e.Notes = []diag.Note{{Pos: n.Pos, Msg: "drawn in the decoder here"}}
 		} else if n.Shape != nil && en.Shape != nil && n.Kind != en.Kind {
-			e := c.errorf(en.Pos, en.End, "latent `%s` is %s in the encoder but %s in the decoder", n.Name, en.Kind, n.Kind)
+			e := c.errorAt(en.Pos, en.End, "latent `%s` is %s in the encoder but %s in the decoder", n.Name, en.Kind, n.Kind)
 			e.Notes = []diag.Note{{Pos: n.Pos, Msg: "drawn in the decoder here"}}
 		}
 		switch {
 		case (n.Repeat == nil) != (en.Repeat == nil):
-			e := c.errorf(en.Pos, en.End, "latent `%s` is drawn once per slot of a repeat in one block but not in the other", n.Name)
+			e := c.errorAt(en.Pos, en.End, "latent `%s` is drawn once per slot of a repeat in one block but not in the other", n.Name)
 			e.Notes = []diag.Note{{Pos: n.Pos, Msg: "drawn in the decoder here"}}
 		case n.Repeat != nil && n.Repeat.Max != en.Repeat.Max && n.Repeat.Max > 0 && en.Repeat.Max > 0:
-			e := c.errorf(en.Repeat.Pos, diag.Pos{}, "the repeats holding `%s` have different bounds: %d in the encoder, %d in the decoder", n.Name, en.Repeat.Max, n.Repeat.Max)
+			e := c.errorAt(en.Repeat.Pos, diag.Pos{}, "the repeats holding `%s` have different bounds: %d in the encoder, %d in the decoder", n.Name, en.Repeat.Max, n.Repeat.Max)
 			e.Notes = []diag.Note{{Pos: n.Repeat.Pos, Msg: "decoder repeat here"}}
 		case n.Repeat != nil:
 			v.Slots = n.Repeat.Max
@@ -85,7 +85,7 @@ func (c *checker) vars(es, ds *scope) []*Var {
 		}
 		dd := ds.defs[n.Name]
 		if dd == nil || dd.node.Op != Sample {
-			e := c.errorf(n.Pos, n.End, "latent `%s` of the encoder has no counterpart in the decoder", n.Name)
+			e := c.errorAt(n.Pos, n.End, "latent `%s` of the encoder has no counterpart in the decoder", n.Name)
 			if dd != nil {
 				e.Notes = []diag.Note{{Pos: dd.node.Pos, Msg: "the decoder computes it with `=` here; draw it with `~` from a prior"}}
 			} else {
