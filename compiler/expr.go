@@ -95,7 +95,7 @@ func (b *branch) lowerExpr(e check.Expr, slot int, encoder bool) (*G.Node, error
 	case *check.Call:
 		out, err := b.call(e, slot, encoder)
 		if err != nil {
-			if _, positioned := err.(interface{ Unwrap() []error }); !positioned {
+			if !positioned(err) {
 				return nil, lowerError(e.Pos, "%s: %v", e.Func, err)
 			}
 		}

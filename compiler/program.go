@@ -7,6 +7,7 @@
 package compiler
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -222,6 +223,14 @@ func (p *Program) scalar(v float64) (*G.Node, error) {
 // lowerError is a positioned lowering diagnostic.
 func lowerError(pos diag.Pos, format string, args ...any) error {
 	return diag.List{{Pos: pos, Msg: fmt.Sprintf(format, args...)}}
+}
+
+// positioned reports whether err already carries a source position (a
+// diagnostic of the checker or of the lowering), so that a caller adds none.
+func positioned(err error) bool {
+	var list diag.List
+	var d diag.Diagnostic
+	return errors.As(err, &list) || errors.As(err, &d)
 }
 
 // rerun runs the graph again with the inputs and noise already bound and
