@@ -503,7 +503,11 @@ func (b *branch) encSample(n *check.Node, slot int) error {
 			return err
 		}
 	}
-	return b.addTerm("kl:"+v.Name, negate(lq), mask)
+	nlq, err := G.Neg(lq)
+	if err != nil {
+		return err
+	}
+	return b.addTerm("kl:"+v.Name, nlq, mask)
 }
 
 // decSample lowers a stochastic decoder node: the data variable's
@@ -604,14 +608,6 @@ func inactiveUniform(lq, mask *G.Node, k int) (*G.Node, error) {
 		n, err = ops.Affine(n, 1, -logK)
 	}
 	return n, err
-}
-
-func negate(x *G.Node) *G.Node {
-	n, err := G.Neg(x)
-	if err != nil {
-		return x
-	}
-	return n
 }
 
 func (b *branch) continuousLogProb(family string, x, loc, scale *G.Node) (*G.Node, error) {
