@@ -240,14 +240,14 @@ func (c *checker) limits(m *Model, l Limits) {
 	for _, n := range m.Nets {
 		p := NetParamCount(n)
 		if p > l.Params {
-			d := c.errorf(n.Pos, diag.Pos{}, "network `%s` would have %s parameters (%s as float32), more than the limit of %s",
+			d := c.errorAt(n.Pos, diag.Pos{}, "network `%s` would have %s parameters (%s as float32), more than the limit of %s",
 				n.Name, count(p), bytes4(p), count(l.Params))
 			d.Suggest = raise("params")
 			continue
 		}
 		for i, e := range netLayers(n) {
 			if e > l.Elements {
-				d := c.errorf(n.Pos, diag.Pos{}, "layer %d of network `%s` would have %s values per data point (%s as float32), more than the limit of %s",
+				d := c.errorAt(n.Pos, diag.Pos{}, "layer %d of network `%s` would have %s values per data point (%s as float32), more than the limit of %s",
 					i+1, n.Name, count(e), bytes4(e), count(l.Elements))
 				d.Suggest = raise("elements")
 				break
@@ -260,24 +260,24 @@ func (c *checker) limits(m *Model, l Limits) {
 		}
 	}
 	if total > l.Params {
-		d := c.errorf(largest.Pos, diag.Pos{}, "the networks would have %s parameters together (%s as float32; `%s`, the largest, has %s), more than the limit of %s",
+		d := c.errorAt(largest.Pos, diag.Pos{}, "the networks would have %s parameters together (%s as float32; `%s`, the largest, has %s), more than the limit of %s",
 			count(total), bytes4(total), largest.Name, count(NetParamCount(largest)), count(l.Params))
 		d.Suggest = raise("params")
 	}
 	if m.Data != nil {
 		if e := m.Data.Shape.elements(); e > l.Elements {
-			d := c.errorf(c.dataPos, diag.Pos{}, "data `%s` of shape %s would have %s values per data point (%s as float32), more than the limit of %s",
+			d := c.errorAt(c.dataPos, diag.Pos{}, "data `%s` of shape %s would have %s values per data point (%s as float32), more than the limit of %s",
 				m.Data.Name, m.Data.Shape, count(e), bytes4(e), count(l.Elements))
 			d.Suggest = raise("elements")
 		}
 	}
 	for _, lb := range m.Labels {
 		if lb.Kind == Discrete && int64(lb.Classes) > l.Classes {
-			d := c.errorf(lb.Pos, diag.Pos{}, "label `%s` would have %s classes, more than the limit of %s", lb.Name, count(int64(lb.Classes)), count(l.Classes))
+			d := c.errorAt(lb.Pos, diag.Pos{}, "label `%s` would have %s classes, more than the limit of %s", lb.Name, count(int64(lb.Classes)), count(l.Classes))
 			d.Suggest = raise("classes")
 		}
 		if int64(lb.Slots) > l.Slots {
-			d := c.errorf(lb.Pos, diag.Pos{}, "label `%s` would have %s slots, more than the limit of %s", lb.Name, count(int64(lb.Slots)), count(l.Slots))
+			d := c.errorAt(lb.Pos, diag.Pos{}, "label `%s` would have %s slots, more than the limit of %s", lb.Name, count(int64(lb.Slots)), count(l.Slots))
 			d.Suggest = raise("slots")
 		}
 	}
@@ -287,7 +287,7 @@ func (c *checker) limits(m *Model, l Limits) {
 		}
 		for _, st := range g.Steps {
 			if r := st.Repeat; r != nil && int64(r.Max) > l.Slots {
-				d := c.errorf(r.Pos, diag.Pos{}, "this repeat would have up to %s slots, more than the limit of %s (every slot is built into the graph)", count(int64(r.Max)), count(l.Slots))
+				d := c.errorAt(r.Pos, diag.Pos{}, "this repeat would have up to %s slots, more than the limit of %s (every slot is built into the graph)", count(int64(r.Max)), count(l.Slots))
 				d.Suggest = raise("slots")
 			}
 		}
@@ -310,7 +310,7 @@ func (c *checker) nodeLimits(n *Node, l Limits) {
 			over = c.exprLimits(e, l) || over
 		}
 		if n.Var != nil && n.Var.Kind == Discrete && int64(n.Var.Classes) > l.Classes && n.Var.Enc == n {
-			d := c.errorf(n.Pos, n.End, "`%s` would have %s classes, more than the limit of %s", n.Name, count(int64(n.Var.Classes)), count(l.Classes))
+			d := c.errorAt(n.Pos, n.End, "`%s` would have %s classes, more than the limit of %s", n.Name, count(int64(n.Var.Classes)), count(l.Classes))
 			d.Suggest = raise("classes")
 			return
 		}
@@ -322,7 +322,7 @@ func (c *checker) nodeLimits(n *Node, l Limits) {
 		return // reported at the data declaration
 	}
 	if e := n.Shape.elements(); !over && e > l.Elements {
-		d := c.errorf(n.Pos, n.End, "`%s` of shape %s would have %s values per data point (%s as float32), more than the limit of %s",
+		d := c.errorAt(n.Pos, n.End, "`%s` of shape %s would have %s values per data point (%s as float32), more than the limit of %s",
 			n.Name, n.Shape, count(e), bytes4(e), count(l.Elements))
 		d.Suggest = raise("elements")
 	}
@@ -362,7 +362,7 @@ func (c *checker) exprLimits(e Expr, l Limits) bool {
 		if _, isNet := e.(*NetCall); isNet {
 			return true
 		}
-		d := c.errorf(in.Pos, in.End, "this value of shape %s would have %s values per data point (%s as float32), more than the limit of %s",
+		d := c.errorAt(in.Pos, in.End, "this value of shape %s would have %s values per data point (%s as float32), more than the limit of %s",
 			in.Shape, count(n), bytes4(n), count(l.Elements))
 		d.Suggest = raise("elements")
 		return true
