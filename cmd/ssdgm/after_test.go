@@ -10,7 +10,9 @@ import (
 )
 
 // TestAfterTraining trains a tiny MNIST run and runs the verbs that read a
-// finished run: results (its numbers equal training's).
+// finished run: results (its numbers equal training's) and predict (its
+// classes give eval's error on the same images; every bad input is
+// reported by name).
 func TestAfterTraining(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a run; skipped with -short")
@@ -62,4 +64,6 @@ func TestAfterTraining(t *testing.T) {
 			t.Errorf("text: exit %d, %s\n%s", code, stderr, text)
 		}
 	})
+
+	t.Run("predict", func(t *testing.T) { testPredict(t, run, out) })
 }

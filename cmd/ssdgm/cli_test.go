@@ -114,6 +114,13 @@ func TestCLI(t *testing.T) {
 		{name: "results_not_a_run", args: []string{"results", "testdata/configs"}},
 		{name: "results_no_match", args: []string{"results", "testdata/no-such-*"}},
 
+		// predict: bad arguments caught before any input is read (TestAfterTraining predicts).
+		{name: "predict_usage", args: []string{"predict", "cmd/ssdgm/testdata/run_tiny"}},
+		{name: "predict_bad_format", args: []string{"predict", "cmd/ssdgm/testdata/run_tiny", "x.png", "--format", "xml"}},
+		{name: "predict_npy_stdout", args: []string{"predict", "cmd/ssdgm/testdata/run_tiny", "x.png", "--format", "npy"}},
+		{name: "predict_bad_checkpoint", args: []string{"predict", "cmd/ssdgm/testdata/run_tiny", "x.png", "--checkpoint", "first"}},
+		{name: "predict_missing_run", args: []string{"predict", "testdata/no-such-run", "x.png"}},
+
 		// data: the usage paths (what list finds depends on the machine).
 		{name: "data_usage", args: []string{"data"}},
 		{name: "data_unknown_dataset", args: []string{"data", "stats", "nope"}},

@@ -54,6 +54,7 @@ func verbs() map[string]verb {
 		"fmt":     {"format spec files canonically", fmtUsage, runFmt},
 		"graph":   {"draw a spec's encoder and decoder as Graphviz DOT", graphUsage, runGraph},
 		"help":    {"show help for a verb", "usage: ssdgm help [verb]", nil},
+		"predict": {"apply a run's encoder to images or arrays: predicted classes and latent means as CSV, JSON or .npy", predictUsage, runPredict},
 		"results": {"summarise run folders: mean ± std of test metrics over seeds, as text, Markdown, CSV or JSON", resultsUsage, runResults},
 		"sample":  {"draw pictures from a run's checkpoint: samples, reconstructions, analogies, ...", sampleUsage, runSample},
 		"train":   {"train a spec on its dataset, writing a run folder", trainUsage, runTrain},

@@ -77,8 +77,19 @@ var (
 // DecodeNPY reads a .npy file of little-endian float32 in C order, as
 // EncodeNPY writes them, returning its shape and values.
 func DecodeNPY(b []byte) ([]int, []float32, error) {
+	shape, data, descr, err := DecodeNPYAny(b)
+	if err == nil && descr != "<f4" {
+		return nil, nil, fmt.Errorf("npy: want dtype '<f4', got '%s'", descr)
+	}
+	return shape, data, err
+}
+
+// DecodeNPYAny reads a .npy file in C order of little-endian float32
+// ('<f4'), float64 ('<f8') or unsigned bytes ('|u1'), returning its shape,
+// its values as float32 (bytes as 0..255) and the dtype.
+func DecodeNPYAny(b []byte) ([]int, []float32, string, error) {
 	if len(b) < 10 || string(b[:6]) != npyMagic {
-		return nil, nil, errors.New("npy: not a .npy file (bad magic)")
+		return nil, nil, "", errors.New("npy: not a .npy file (bad magic)")
 	}
 	var hlen, off int
 	switch b[6] {
@@ -86,26 +97,28 @@ func DecodeNPY(b []byte) ([]int, []float32, error) {
 		hlen, off = int(binary.LittleEndian.Uint16(b[8:10])), 10
 	case 2, 3:
 		if len(b) < 12 {
-			return nil, nil, errors.New("npy: truncated header")
+			return nil, nil, "", errors.New("npy: truncated header")
 		}
 		hlen, off = int(binary.LittleEndian.Uint32(b[8:12])), 12
 	default:
-		return nil, nil, fmt.Errorf("npy: unknown format version %d.%d", b[6], b[7])
+		return nil, nil, "", fmt.Errorf("npy: unknown format version %d.%d", b[6], b[7])
 	}
 	if off+hlen > len(b) {
-		return nil, nil, errors.New("npy: truncated header")
+		return nil, nil, "", errors.New("npy: truncated header")
 	}
 	h := string(b[off : off+hlen])
 	d := npyDescr.FindStringSubmatch(h)
-	if d == nil || d[1] != "<f4" {
-		return nil, nil, fmt.Errorf("npy: want dtype '<f4' in header %q", h)
+	size := map[string]int{"<f4": 4, "<f8": 8, "|u1": 1, "<u1": 1}
+	if d == nil || size[d[1]] == 0 {
+		return nil, nil, "", fmt.Errorf("npy: want dtype float32 ('<f4'), float64 ('<f8') or uint8 ('|u1') in header %q", h)
 	}
+	descr := d[1]
 	if o := npyOrder.FindStringSubmatch(h); o == nil || o[1] != "False" {
-		return nil, nil, fmt.Errorf("npy: want C order in header %q", h)
+		return nil, nil, "", fmt.Errorf("npy: want C order in header %q", h)
 	}
 	s := npyShape.FindStringSubmatch(h)
 	if s == nil {
-		return nil, nil, fmt.Errorf("npy: no shape in header %q", h)
+		return nil, nil, "", fmt.Errorf("npy: no shape in header %q", h)
 	}
 	var shape []int
 	n := 1
@@ -115,21 +128,32 @@ func DecodeNPY(b []byte) ([]int, []float32, error) {
 			continue
 		}
 		k, err := strconv.Atoi(f)
-		if err != nil || k < 0 {
-			return nil, nil, fmt.Errorf("npy: bad dimension %q in header %q", f, h)
+		if err != nil || k < 0 || k > 1<<31 {
+			return nil, nil, "", fmt.Errorf("npy: bad dimension %q in header %q", f, h)
 		}
 		shape = append(shape, k)
 		n *= k
+		if n > 1<<31 {
+			return nil, nil, "", fmt.Errorf("npy: shape %v is too large", shape)
+		}
 	}
 	body := b[off+hlen:]
-	if len(body) != 4*n {
-		return nil, nil, fmt.Errorf("npy: shape %v wants %d bytes of data, file has %d", shape, 4*n, len(body))
+	w := size[descr]
+	if len(body) != w*n {
+		return nil, nil, "", fmt.Errorf("npy: shape %v wants %d bytes of data, file has %d", shape, w*n, len(body))
 	}
 	data := make([]float32, n)
 	for i := range data {
-		data[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[4*i:]))
+		switch descr {
+		case "<f4":
+			data[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[4*i:]))
+		case "<f8":
+			data[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(body[8*i:])))
+		default:
+			data[i] = float32(body[i])
+		}
 	}
-	return shape, data, nil
+	return shape, data, descr, nil
 }
 
 // ReadNPY reads a .npy file written by WriteNPY.

@@ -108,7 +108,7 @@ func (e *evaluator) split(s *data.Split, name string, elbo bool) (map[string]flo
 	if s == nil || s.N == 0 {
 		return out, nil
 	}
-	rng := rand.New(rand.NewPCG(uint64(e.seed), 0x6576616c))
+	rng := rand.New(rand.NewPCG(uint64(e.seed), evalNoise))
 	d := s.ImageSize()
 	wrong := make([]int, len(e.vars))
 	elboSum := 0.0
