@@ -55,6 +55,10 @@ func (e *Evaluator) Batch() int { return e.b.lay.B }
 type EvalResult struct {
 	ELBO  []float64            // per point (nil for an encoder-only evaluator)
 	Probs map[string][]float64 // per supervised discrete variable: B × K, rows sum to 1
+	// Means holds, per continuous supervised variable, the mean of its
+	// encoder distribution (its loc), B × D, averaged over samples with the
+	// weights that average Probs.
+	Means map[string][]float64
 }
 
 // Run evaluates one batch x (B × per-example size).
@@ -69,7 +73,7 @@ func (e *Evaluator) Run(x []float32, rng *rand.Rand) (EvalResult, error) {
 	}
 	B, R := b.lay.B, b.R
 	c := make([]float64, R)
-	res := EvalResult{Probs: map[string][]float64{}}
+	res := EvalResult{Probs: map[string][]float64{}, Means: map[string][]float64{}}
 	if b.encoderOnly {
 		for r := range c {
 			c[r] = 1 / float64(b.lay.S)
@@ -101,6 +105,24 @@ func (e *Evaluator) Run(x []float32, rng *rand.Rand) (EvalResult, error) {
 			}
 		}
 		res.Probs[v.Name] = out
+	}
+	for v, mr := range b.means {
+		k := v.Shape.Size()
+		vals := floats(mr.val)
+		out := make([]float64, B*k)
+		wsum := make([]float64, B)
+		for r := 0; r < R; r++ {
+			wsum[r%B] += c[r]
+			for j := 0; j < k; j++ {
+				out[(r%B)*k+j] += c[r] * vals[r*k+j]
+			}
+		}
+		for i := 0; i < B; i++ {
+			for j := 0; j < k && wsum[i] > 0; j++ {
+				out[i*k+j] /= wsum[i]
+			}
+		}
+		res.Means[v.Name] = out
 	}
 	return res, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -47,6 +49,7 @@ type branch struct {
 	p        *Program
 	name     string
 	labelled bool
+	set      int // index of the branch's LabelSet (labelled branches)
 	lay      layout
 	R        int
 	observed map[*check.Var]bool
@@ -71,6 +74,7 @@ type branch struct {
 	lwVal, lqeVal   G.Value // copies of lw and lqe taken during the run
 	lpVal, lqVal    G.Value // (evaluation only)
 	probs           map[*check.Var]*probsRead
+	means           map[*check.Var]*probsRead // encoder locs of continuous supervised variables
 	termNodes       []termNode
 	objective       *G.Node
 	encoderOnly     bool
@@ -101,28 +105,80 @@ func (p *Program) lowerBranch(name string, B int, labelled bool) (*branch, error
 	return p.lowerBranchWith(name, B, labelled, false, false)
 }
 
-// lowerBranchWith builds a branch; an evaluation branch also reads the
-// class probabilities and per-row log-densities out of each run.
-// An encoder-only branch relaxes every unobserved discrete variable
-// (nothing is enumerated) and builds neither the decoder nor the objective.
+// lowerBranchWith builds a branch that observes every supervised variable
+// (labelled) or none; see lowerObserved.
 func (p *Program) lowerBranchWith(name string, B int, labelled, eval, encoderOnly bool) (*branch, error) {
+	var obs map[*check.Var]bool
+	if labelled {
+		var err error
+		if obs, _, err = p.observedSet(nil); err != nil {
+			return nil, err
+		}
+	}
+	return p.lowerObserved(name, B, obs, eval, encoderOnly)
+}
+
+// observedSet resolves the variable names of a LabelSet (empty: every
+// supervised variable) and names its branch: "labelled" when it observes
+// every supervised variable, else "labelled(a,b)".
+func (p *Program) observedSet(names []string) (map[*check.Var]bool, string, error) {
 	m := p.Model
-	b := &branch{p: p, name: name, labelled: labelled, observed: map[*check.Var]bool{},
+	obs := map[*check.Var]bool{}
+	all := 0
+	for _, v := range m.Vars {
+		if v.Role == check.Supervised {
+			all++
+		}
+	}
+	if all == 0 {
+		return nil, "", fmt.Errorf("%s: a labelled batch needs a supervised variable, and the spec has none", m.Name)
+	}
+	if len(names) == 0 {
+		for _, v := range m.Vars {
+			if v.Role == check.Supervised {
+				obs[v] = true
+			}
+		}
+		return obs, "labelled", nil
+	}
+	var parts []string
+	for _, v := range m.Vars {
+		if v.Role == check.Supervised && slices.Contains(names, v.Name) {
+			obs[v] = true
+			parts = append(parts, v.Name)
+		}
+	}
+	for _, n := range names {
+		v := m.Var(n)
+		if v == nil || v.Role != check.Supervised {
+			return nil, "", fmt.Errorf("%s: label set names %q, which is not a supervised variable", m.Name, n)
+		}
+	}
+	if len(obs) == all {
+		return obs, "labelled", nil
+	}
+	return obs, "labelled(" + strings.Join(parts, ",") + ")", nil
+}
+
+// lowerObserved builds a branch whose points carry the variables in obs
+// (nil or empty: an unlabelled branch); an evaluation branch also reads
+// the class probabilities, the means of continuous supervised variables
+// and per-row log-densities out of each run. An encoder-only branch relaxes
+// every unobserved discrete variable (nothing is enumerated) and builds
+// neither the decoder nor the objective.
+func (p *Program) lowerObserved(name string, B int, obs map[*check.Var]bool, eval, encoderOnly bool) (*branch, error) {
+	m := p.Model
+	labelled := len(obs) > 0
+	if obs == nil {
+		obs = map[*check.Var]bool{}
+	}
+	b := &branch{p: p, name: name, labelled: labelled, observed: obs,
 		labels: map[slotKey]*input{}, consts: map[string]*G.Node{},
 		enc: map[nodeKey]*G.Node{}, dec: map[nodeKey]*G.Node{}, value: map[slotKey]*G.Node{},
 		score: map[slotKey]*G.Node{}, masks: map[string][]*G.Node{}, softMasks: map[string][]*G.Node{}}
 	if eval {
 		b.probs = map[*check.Var]*probsRead{}
-	}
-	if labelled {
-		for _, v := range m.Vars {
-			if v.Role == check.Supervised {
-				b.observed[v] = true
-			}
-		}
-		if len(b.observed) == 0 {
-			return nil, fmt.Errorf("%s: a labelled batch needs a supervised variable, and the spec has none", m.Name)
-		}
+		b.means = map[*check.Var]*probsRead{}
 	}
 	// Enumerated variables decide the row expansion.
 	E := 1
@@ -145,6 +201,9 @@ func (p *Program) lowerBranchWith(name string, B int, labelled, eval, encoderOnl
 			}
 		}
 	}
+	if err := b.checkPartial(E); err != nil {
+		return nil, err
+	}
 	b.lay = layout{B: B, S: p.opts.Samples, E: E, labelled: labelled, alpha: p.opts.Alpha}
 	b.R = b.lay.rows()
 	b.encoderOnly = encoderOnly
@@ -153,6 +212,45 @@ func (p *Program) lowerBranchWith(name string, B int, labelled, eval, encoderOnl
 	}
 	p.brs = append(p.brs, b)
 	return b, nil
+}
+
+// checkPartial refuses a branch that enumerates (E > 1) while one of its
+// observed variables depends in the encoder on a latent it samples: the
+// objective's self-normalised weights take log w from the first
+// enumeration of each sample, which is right only when log w is the same
+// across enumerated rows.
+func (b *branch) checkPartial(E int) error {
+	if E == 1 || len(b.observed) == 0 {
+		return nil
+	}
+	for v := range b.observed {
+		if v.Enc == nil {
+			continue
+		}
+		if l := b.latentDep(v.Enc, map[*check.Node]bool{}); l != nil {
+			return lowerError(v.Enc.Pos, "branch %s clamps `%s`, whose encoder distribution depends on the unobserved latent `%s`, while it enumerates a discrete variable; relax the enumerated variable for partially labelled points (run config: discrete: {vars: {%s: relax}})",
+				b.name, v.Name, l.Name, b.enum[0].key.v.Name)
+		}
+	}
+	return nil
+}
+
+// latentDep returns an unobserved latent that n depends on in the
+// encoder, or nil.
+func (b *branch) latentDep(n *check.Node, seen map[*check.Node]bool) *check.Var {
+	for _, d := range n.Deps {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if d.Op == check.Sample && d.Var != nil && !b.observed[d.Var] {
+			return d.Var
+		}
+		if v := b.latentDep(d, seen); v != nil {
+			return v
+		}
+	}
+	return nil
 }
 
 // lower builds the encoder, the decoder and the branch objective.
@@ -462,6 +560,10 @@ func (b *branch) encSample(n *check.Node, slot int) error {
 		loc, scale, err := b.locScale(d, slot, true, v.Shape.Size())
 		if err != nil {
 			return err
+		}
+		if b.means != nil && slot < 0 && v.Role == check.Supervised {
+			b.means[v] = &probsRead{node: loc}
+			b.read(loc, &b.means[v].val)
 		}
 		if b.observed[v] {
 			value = b.labelInput(key).node

@@ -42,6 +42,33 @@ type Options struct {
 	SupWeight float64
 	// MaxEnumeration bounds the row expansion of enumerated variables.
 	MaxEnumeration int
+	// Sets, when not empty, replaces Labelled and SupWeight: one labelled
+	// branch per observed set, for data points that carry only some of the
+	// supervised variables (the paper's objective with O per point).
+	Sets []LabelSet
+}
+
+// LabelSet is one labelled branch: its data points carry exactly the
+// supervised variables Observed (clamped to their labels); every other
+// latent is sampled, enumerated or relaxed as in an unlabelled branch.
+type LabelSet struct {
+	Observed []string // names of supervised variables; empty: all of them
+	Batch    int      // data points per step
+	// Weight multiplies the branch's mean objective: γ·M_O/N for the M_O
+	// training points whose observed set is this one.
+	Weight float64
+}
+
+// labelSets returns the labelled branches to build: Sets, or else one
+// branch observing every supervised variable at batch Labelled.
+func (o Options) labelSets() []LabelSet {
+	if len(o.Sets) > 0 {
+		return o.Sets
+	}
+	if o.Labelled > 0 {
+		return []LabelSet{{Batch: o.Labelled, Weight: o.SupWeight}}
+	}
+	return nil
 }
 
 func (o Options) discrete(name string) Discrete {
@@ -77,7 +104,8 @@ func Compile(m *check.Model, w *Weights, opts Options) (p *Program, err error) {
 	if opts.MaxEnumeration == 0 {
 		opts.MaxEnumeration = 256
 	}
-	if opts.Labelled <= 0 && opts.Unlabelled <= 0 {
+	sets := opts.labelSets()
+	if len(sets) == 0 && opts.Unlabelled <= 0 {
 		return nil, fmt.Errorf("compile: both batch sizes are zero")
 	}
 	p = &Program{Model: m, opts: opts, dt: w.Params.Dtype(), w: w, g: G.NewGraph()}
@@ -94,12 +122,20 @@ func Compile(m *check.Model, w *Weights, opts Options) (p *Program, err error) {
 		}
 		total = b.objective
 	}
-	if opts.Labelled > 0 {
-		b, err := p.lowerBranch("labelled", opts.Labelled, true)
+	for i, set := range sets {
+		obs, name, err := p.observedSet(set.Observed)
 		if err != nil {
 			return nil, err
 		}
-		w, err := p.scalar(opts.SupWeight)
+		if set.Batch < 1 {
+			return nil, fmt.Errorf("compile: label set %s has batch size %d", name, set.Batch)
+		}
+		b, err := p.lowerObserved(name, set.Batch, obs, false, false)
+		if err != nil {
+			return nil, err
+		}
+		b.set = i
+		w, err := p.scalar(set.Weight)
 		if err != nil {
 			return nil, err
 		}
@@ -154,11 +190,21 @@ func (p *Program) Close() error { return p.vm.Close() }
 // Batch is one training step's data: images (rows × per-example size,
 // row-major) and, for the labelled rows, the labels of every supervised
 // variable: a class index (as float) per row, or a real vector per row;
-// per-slot labels hold slots × that.
+// per-slot labels hold slots × that. With Options.Sets, Sets holds the
+// labelled rows of each set, in the same order (Labelled and Labels are
+// then unused).
 type Batch struct {
 	Labelled   []float32
 	Labels     map[string][]float32
 	Unlabelled []float32
+	Sets       []SetBatch
+}
+
+// SetBatch is the labelled rows of one LabelSet: images and the labels of
+// its observed variables (others may be present and are ignored).
+type SetBatch struct {
+	X      []float32
+	Labels map[string][]float32
 }
 
 // Step binds a batch, draws the noise from rng, runs the graph forward and
@@ -166,11 +212,17 @@ type Batch struct {
 // Grad (accumulated onto whatever was there: the optimizer must zero them).
 func (p *Program) Step(batch Batch, rng *rand.Rand) (Result, error) {
 	for _, b := range p.brs {
-		x := batch.Unlabelled
+		x, labels := batch.Unlabelled, map[string][]float32(nil)
 		if b.labelled {
-			x = batch.Labelled
+			x, labels = batch.Labelled, batch.Labels
+			if len(p.opts.Sets) > 0 {
+				if b.set >= len(batch.Sets) {
+					return Result{}, fmt.Errorf("batch has %d label sets, the program %d", len(batch.Sets), len(p.opts.Sets))
+				}
+				x, labels = batch.Sets[b.set].X, batch.Sets[b.set].Labels
+			}
 		}
-		if err := b.bind(x, batch.Labels, rng); err != nil {
+		if err := b.bind(x, labels, rng); err != nil {
 			return Result{}, err
 		}
 	}

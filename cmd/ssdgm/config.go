@@ -55,7 +55,7 @@ func runConfig(e *env, args []string) int {
 			cfg.Name = cfg.RunName(m.Name)
 		} else {
 			cfg.Resolve(n, m.Name)
-			notes = append(notes, fmt.Sprintf("alpha = 0.1/ρ with ρ = γM/(N+γM) = %g·%d/(%d+%g·%d) = %.6g", cfg.Gamma, cfg.Labelled.Count, n, cfg.Gamma, cfg.Labelled.Count, cfg.Rho(n)))
+			notes = append(notes, fmt.Sprintf("alpha = 0.1/ρ with ρ = γM/(N+γM) = %g·%d/(%d+%g·%d) = %.6g", cfg.Gamma, cfg.LabelledM(n), n, cfg.Gamma, cfg.LabelledM(n), cfg.Rho(n)))
 		}
 	} else {
 		cfg.Resolve(0, m.Name) // α is given (or 0 without labels): N is not needed

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"strings"
 
@@ -55,6 +56,7 @@ type Config struct {
 // Labelled says how the labelled subset is drawn.
 type Labelled struct {
 	Count    int
+	Counts   map[string]int // label name → count; when not empty, replaces Count
 	Balanced bool
 	Seed     *int64
 }
@@ -186,6 +188,8 @@ func (c *Config) Set(path, value string) error {
 	d := decoder{table: table, cfg: tmp, noPos: true}
 	if sec, name, ok := strings.Cut(path, "."); ok && sec == "discrete" && strings.HasPrefix(name, "vars.") {
 		d.varEntry(name[len("vars."):], node)
+	} else if ok && sec == "labelled" && strings.HasPrefix(name, "counts.") {
+		d.countEntry(name[len("counts."):], node)
 	} else if k, ok := lookup(table, path); ok {
 		d.leaf(k, node)
 	} else if isSection(table, path) {
@@ -223,6 +227,10 @@ func (c *Config) Clone() *Config {
 		s := *c.Labelled.Seed
 		n.Labelled.Seed = &s
 	}
+	n.Labelled.Counts = maps.Clone(c.Labelled.Counts)
+	if n.Labelled.Counts == nil {
+		n.Labelled.Counts = map[string]int{}
+	}
 	n.Discrete.Vars = maps.Clone(c.Discrete.Vars)
 	if n.Discrete.Vars == nil {
 		n.Discrete.Vars = map[string]string{}
@@ -230,10 +238,28 @@ func (c *Config) Clone() *Config {
 	return &n
 }
 
+// LabelledM returns M, the number of the n training examples that carry a
+// label: labelled.count, or with labelled.counts the expected number that
+// carry at least one of the labels, n·(1 − Π(1 − count/n)), rounded (the
+// per-label draws are independent).
+func (c *Config) LabelledM(n int) int {
+	if len(c.Labelled.Counts) == 0 {
+		return c.Labelled.Count
+	}
+	if n <= 0 {
+		return 0
+	}
+	none := 1.0
+	for _, k := range c.Labelled.Counts {
+		none *= 1 - min(float64(k)/float64(n), 1)
+	}
+	return int(math.Round(float64(n) * (1 - none)))
+}
+
 // Rho returns the supervision rate ρ = γM/(N+γM) for n unlabelled
-// training examples, or 0 when there is no supervision.
+// training examples (M from LabelledM), or 0 when there is no supervision.
 func (c *Config) Rho(n int) float64 {
-	gm := c.Gamma * float64(c.Labelled.Count)
+	gm := c.Gamma * float64(c.LabelledM(n))
 	if gm == 0 {
 		return 0
 	}

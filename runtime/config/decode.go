@@ -155,6 +155,10 @@ func (d *decoder) leaf(k key, n *yaml.Node) {
 		d.varMap(k, n)
 		return
 	}
+	if k.kind == kindCountMap {
+		d.countMap(k, n)
+		return
+	}
 	if msg := setLeaf(d.cfg, k, n); msg != "" {
 		d.errorf(n, "%s: %s", k.path, msg)
 	}
@@ -206,6 +210,51 @@ func (d *decoder) varEntry(name string, n *yaml.Node) {
 	d.cfg.Discrete.Vars[name] = s
 }
 
+// countMap decodes labelled.counts.
+func (d *decoder) countMap(k key, n *yaml.Node) {
+	d.cfg.Labelled.Counts = map[string]int{}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "%s: expected a mapping from label names to counts, got %s", k.path, describe(n))
+		return
+	}
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, vn := n.Content[i], resolve(n.Content[i+1])
+		if kn.Kind != yaml.ScalarNode || kn.ShortTag() != "!!str" || !isIdent(kn.Value) {
+			d.errorf(kn, "%s: expected a label name, got %s", k.path, describe(kn))
+			continue
+		}
+		if first, ok := seen[kn.Value]; ok {
+			d.errorf(kn, "duplicate key %q (first at %d:%d)", k.path+"."+kn.Value, first.Line, first.Column)
+			continue
+		}
+		seen[kn.Value] = kn
+		d.countEntry(kn.Value, vn)
+	}
+}
+
+// countEntry decodes the count of one label.
+func (d *decoder) countEntry(name string, n *yaml.Node) {
+	path := "labelled.counts." + name
+	if !isIdent(name) {
+		d.errorf(n, "%s: %q is not a label name", path, name)
+		return
+	}
+	k := key{path: path, kind: kindInt, rng: atLeast(0)}
+	v, msg := decodeInt(k, n)
+	if msg != "" {
+		d.errorf(n, "%s: %s", path, msg)
+		return
+	}
+	if d.cfg.Labelled.Counts == nil {
+		d.cfg.Labelled.Counts = map[string]int{}
+	}
+	d.cfg.Labelled.Counts[name] = int(v)
+}
+
 func isIdent(s string) bool {
 	if s == "" {
 		return false
@@ -226,10 +275,14 @@ func setLeaf(c *Config, k key, n *yaml.Node) string {
 	if isNull && !k.nullable {
 		return fmt.Sprintf("expected %s, got null", article(k))
 	}
-	if k.kind == kindVarMap {
+	if k.kind == kindVarMap || k.kind == kindCountMap {
 		var d decoder
 		d.table, d.cfg = keys(), c
-		d.varMap(k, n)
+		if k.kind == kindCountMap {
+			d.countMap(k, n)
+		} else {
+			d.varMap(k, n)
+		}
 		if len(d.errs) > 0 {
 			return strings.TrimPrefix(d.errs[0].Msg, k.path+": ")
 		}
@@ -310,7 +363,7 @@ func article(k key) string {
 		return "a boolean"
 	case kindEnum:
 		return "one of " + strings.Join(k.enum, ", ")
-	case kindVarMap:
+	case kindVarMap, kindCountMap:
 		return "a mapping"
 	}
 	return "a string"

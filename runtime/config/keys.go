@@ -14,7 +14,8 @@ const (
 	kindBool
 	kindString
 	kindEnum
-	kindVarMap // discrete.vars: variable name → enum value
+	kindVarMap   // discrete.vars: variable name → enum value
+	kindCountMap // labelled.counts: label name → integer
 )
 
 func (k kind) String() string {
@@ -29,7 +30,7 @@ func (k kind) String() string {
 		return "string"
 	case kindEnum:
 		return "string"
-	case kindVarMap:
+	case kindVarMap, kindCountMap:
 		return "mapping"
 	}
 	return "?"
@@ -143,6 +144,9 @@ func keys() []key {
 		{path: "labelled.count", kind: kindInt, def: "100", rng: atLeast(0),
 			doc:   "M, the number of labelled training examples (0: unsupervised). Drawn once, fixed for the whole run.",
 			field: func(c *Config) any { return &c.Labelled.Count }},
+		{path: "labelled.counts", kind: kindCountMap, def: "{}", rng: atLeast(0), late: true,
+			doc:   "Per-label counts, e.g. `{identity: 848, lighting: 848}`: each named label is given to that many training examples, drawn independently for each label (so the sets overlap by chance, seeded), and each example is trained with exactly the labels it carries. Labels not named are never given. Empty: every supervised label on the same labelled.count examples.",
+			field: func(c *Config) any { return &c.Labelled.Counts }},
 		{path: "labelled.balanced", kind: kindBool, def: "true",
 			doc:   "Draw the same number of labelled examples from every class (remainder spread over classes chosen by the seed).",
 			field: func(c *Config) any { return &c.Labelled.Balanced }},

@@ -64,8 +64,17 @@ func (c *Config) marshal(annotate, forHash bool) []byte {
 	return buf.Bytes()
 }
 
-// sameValue reports whether two rendered scalar values are equal.
+// sameValue reports whether two rendered values (scalars, or flow
+// mappings of scalars) are equal.
 func sameValue(a, b *yaml.Node) bool {
+	if a.Kind == yaml.MappingNode && b.Kind == yaml.MappingNode && len(a.Content) == len(b.Content) {
+		for i := range a.Content {
+			if !sameValue(a.Content[i], b.Content[i]) {
+				return false
+			}
+		}
+		return true
+	}
 	return a.Kind == yaml.ScalarNode && b.Kind == yaml.ScalarNode && a.Tag == b.Tag && a.Value == b.Value
 }
 
@@ -109,6 +118,17 @@ func value(c *Config, k key) *yaml.Node {
 		return scalar("!!bool", strconv.FormatBool(*p))
 	case *string:
 		return str(*p)
+	case *map[string]int:
+		m := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+		names := make([]string, 0, len(*p))
+		for n := range *p {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			m.Content = append(m.Content, str(n), scalar("!!int", strconv.Itoa((*p)[n])))
+		}
+		return m
 	case *map[string]string:
 		m := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
 		names := make([]string, 0, len(*p))
@@ -143,6 +163,9 @@ func Docs() string {
 		}
 		if k.kind == kindVarMap {
 			typ = "name → " + strings.Join(k.enum, " \\| ")
+		}
+		if k.kind == kindCountMap {
+			typ = "label → integer"
 		}
 		if k.nullable {
 			typ += " or null"
@@ -187,7 +210,24 @@ trains and evaluates on the grey values.
 ## Derived values
 
 - ` + "`alpha: null`" + ` means α = 0.1/ρ, where ρ = γM/(N+γM) is the supervision rate for M
-  labelled and N unlabelled training examples (α ≈ 50 for MNIST with M = 100).
+  labelled and N unlabelled training examples (α ≈ 50 for MNIST with M = 100). With
+  ` + "`labelled.counts`" + `, M is the expected number of examples that carry at least one label,
+  N·(1 − Π(1 − count/N)).
+
+## Partial labels
+
+A data point may carry some supervised variables and not others. With
+` + "`labelled.counts`" + `, each label named is drawn for its own number of training examples
+(class-balanced over the first categorical label when ` + "`labelled.balanced`" + `; independent
+seeded draws per label), and training points are grouped by the set O of labels they
+carry. Each group is a labelled branch that clamps exactly the variables of O and samples
+or sums out the rest; its mean objective is weighted by γ·M_O/N, and it gets a share of
+` + "`batch.labelled`" + ` proportional to M_O (at least one):
+
+` + "```yaml" + `
+labelled:
+  counts: {identity: 848, lighting: 848}
+` + "```" + `
 - ` + "`labelled.seed: null`" + ` means the run seed; ` + "`name: \"\"`" + ` means the spec's model name.
 - The config saved in a run folder has these filled in.
 `)

@@ -48,7 +48,7 @@ func TestGatherBinarize(t *testing.T) {
 			tr.train = grey.Binarized(cfg.Seed, data.StreamFixed)
 		}
 		var buf []float32
-		tr.gather(idx, &buf, false)
+		tr.gather(idx, &buf, nil, data.StreamUnlabelled)
 		return append([]float32(nil), buf...)
 	}
 	for _, mode := range []string{config.BinarizeDynamic, config.BinarizeFixed} {

@@ -26,7 +26,8 @@ func EvalImages(cfg *config.Config, s *data.Split) *data.Split {
 // with the config's temperature, or enumerate), the batch sizes (no
 // labelled branch when the model supervises nothing or labelled.count is
 // 0) and the supervised weight γ·M/N. The evaluators ignore the batch
-// sizes. It is what `ssdgm compile` and `ssdgm bench` build, so that they
+// sizes. With labelled.counts, Sets holds one label set per combination of
+// labels at its expected size and Labelled their total batch. It is what `ssdgm compile` and `ssdgm bench` build, so that they
 // measure the program training runs.
 func CompileOptions(m *check.Model, cfg *config.Config, n int) compiler.Options {
 	o := compiler.Options{
@@ -42,6 +43,17 @@ func CompileOptions(m *check.Model, cfg *config.Config, n int) compiler.Options 
 		if v.Kind == check.Discrete {
 			o.Discrete[v.Name] = compiler.Discrete{Relax: cfg.Method(v.Name) == config.Relax, Temperature: cfg.Discrete.Temperature}
 		}
+	}
+	if len(cfg.Labelled.Counts) > 0 {
+		// Partial labels: the training run builds its label sets from the
+		// drawn subsets; without the data, from their expected sizes.
+		if supervised {
+			o.Sets = expectedSets(m, cfg, n)
+		}
+		for _, s := range o.Sets {
+			o.Labelled += s.Batch
+		}
+		return o
 	}
 	if M := min(cfg.Labelled.Count, n); supervised && M > 0 {
 		o.Labelled = cfg.Batch.Labelled

@@ -28,7 +28,7 @@ func (t *trainer) checkpoint() error {
 			"loss_sum": strconv.FormatFloat(t.lossSum, 'g', -1, 64),
 		},
 	}
-	for name, s := range map[string]*labelled.Sampler{"unlabelled": t.unl, "labelled": t.lab} {
+	for name, s := range t.samplers() {
 		st := s.State()
 		c.Positions[name] = ckpt.Position{Epoch: st.Epoch, Offset: st.Offset}
 	}
@@ -44,6 +44,15 @@ func (t *trainer) checkpoint() error {
 	}
 	_, err = ckpt.Save(dir, c)
 	return err
+}
+
+// samplers returns the data samplers by their checkpoint position names.
+func (t *trainer) samplers() map[string]*labelled.Sampler {
+	out := map[string]*labelled.Sampler{"unlabelled": t.unl, "labelled": t.lab}
+	for _, g := range t.groups {
+		out[g.name] = g.sampler
+	}
+	return out
 }
 
 // restore loads the latest good checkpoint of a resumed run and rewinds
@@ -62,7 +71,7 @@ func (t *trainer) restore() error {
 	if err := t.optim.load(c); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	for name, s := range map[string]*labelled.Sampler{"unlabelled": t.unl, "labelled": t.lab} {
+	for name, s := range t.samplers() {
 		p, ok := c.Positions[name]
 		if !ok {
 			return fmt.Errorf("checkpoint %s has no position for the %s data", path, name)

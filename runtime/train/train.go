@@ -12,6 +12,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"ssdgm/compiler"
@@ -67,9 +69,10 @@ type trainer struct {
 	m        *check.Model
 	ds       *data.Dataset
 	train    *data.Split
-	val      *data.Split // validation examples evaluated (max_eval of them)
-	test     *data.Split // test examples evaluated (max_eval of them)
-	chosen   []int       // labelled subset, indices into train
+	val      *data.Split   // validation examples evaluated (max_eval of them)
+	test     *data.Split   // test examples evaluated (max_eval of them)
+	chosen   []int         // labelled subset, indices into train
+	groups   []*labelGroup // with labelled.counts: points by the labels they carry
 	classVar *check.Var
 	w        *compiler.Weights
 	prog     *compiler.Program
@@ -157,6 +160,21 @@ func (t *trainer) setup() error {
 	copts := CompileOptions(t.m, cfg, N)
 	if len(t.chosen) == 0 {
 		copts.Labelled = 0
+		copts.Sets = nil
+	}
+	if len(t.groups) > 0 {
+		var vars [][]string
+		var sizes []int
+		for _, g := range t.groups {
+			vars = append(vars, g.vars)
+			sizes = append(sizes, len(g.idx))
+		}
+		copts.Sets = labelSets(cfg, vars, sizes, N)
+		copts.Labelled = 0
+		for i, g := range t.groups {
+			g.batch = copts.Sets[i].Batch
+			copts.Labelled += g.batch
+		}
 	}
 	if t.prog, err = compiler.Compile(t.m, t.w, copts); err != nil {
 		return err
@@ -170,6 +188,10 @@ func (t *trainer) setup() error {
 	}
 	t.unl = labelled.NewSampler(all, cfg.Seed*7919+1)
 	t.lab = labelled.NewSampler(t.chosen, cfg.Seed*7919+2)
+	for i, g := range t.groups {
+		g.sampler = labelled.NewSampler(g.idx, cfg.Seed*7919+2+int64(i+1)*104729)
+		g.name = "labelled." + strings.Join(g.vars, ",")
+	}
 	t.pcg = rand.NewPCG(uint64(cfg.Seed), 0x6e6f697365)
 	t.rng = rand.New(t.pcg)
 	t.batch = compiler.Batch{Labels: map[string][]float32{}}
@@ -205,6 +227,25 @@ func (t *trainer) chooseLabelled() error {
 	for _, v := range t.m.Vars {
 		hasSupervised = hasSupervised || v.Role == check.Supervised
 	}
+	if hasSupervised && len(cfg.Labelled.Counts) > 0 {
+		if err := checkCounts(t.m, cfg.Labelled.Counts); err != nil {
+			return err
+		}
+		var classes []int
+		if t.classVar != nil {
+			classes = lab
+		}
+		idx, vars, err := groupLabels(supervisedVars(t.m), cfg, classes, t.classVarClasses(), t.train.N)
+		if err != nil {
+			return err
+		}
+		for i := range idx {
+			t.groups = append(t.groups, &labelGroup{vars: vars[i], idx: idx[i], labels: map[string][]float32{}})
+			t.chosen = append(t.chosen, idx[i]...)
+		}
+		slices.Sort(t.chosen)
+		return nil
+	}
 	if !hasSupervised || cfg.Labelled.Count == 0 {
 		return nil
 	}
@@ -239,19 +280,25 @@ func metricColumns(m *check.Model) []string {
 	return append(cols, "elbo_test")
 }
 
-// gather copies the images (and labels) of idx into the batch buffers.
-// With data.binarize dynamic, each image is a fresh Bernoulli draw keyed
-// by the seed, the stream (labelled or unlabelled batch), the step and
-// its position in the batch, so a resumed run draws the same images.
-func (t *trainer) gather(idx []int, dst *[]float32, labels bool) {
+// classVarClasses returns the number of classes of the balancing variable
+// (1 without one).
+func (t *trainer) classVarClasses() int {
+	if t.classVar == nil {
+		return 1
+	}
+	return t.classVar.Classes
+}
+
+// gather copies the images of idx into *dst and, when labels is not nil,
+// the labels of every supervised variable into labels. With data.binarize
+// dynamic, each image is a fresh Bernoulli draw keyed by the seed, the
+// stream (which batch of the step), the step and its position in the
+// batch, so a resumed run draws the same images.
+func (t *trainer) gather(idx []int, dst *[]float32, labels map[string][]float32, stream uint64) {
 	s := t.train
 	d := s.ImageSize()
 	buf := (*dst)[:0]
 	dynamic := t.cfg.Binarize == config.BinarizeDynamic
-	stream := data.StreamUnlabelled
-	if labels {
-		stream = data.StreamLabelled
-	}
 	for j, i := range idx {
 		img := s.Images[i*d : (i+1)*d]
 		if !dynamic {
@@ -264,7 +311,7 @@ func (t *trainer) gather(idx []int, dst *[]float32, labels bool) {
 		data.Binarize(buf[n:], img, k1, k2)
 	}
 	*dst = buf
-	if !labels {
+	if labels == nil {
 		return
 	}
 	for _, v := range t.m.Vars {
@@ -273,11 +320,11 @@ func (t *trainer) gather(idx []int, dst *[]float32, labels bool) {
 		}
 		ld := s.Labels[v.Label.Name]
 		per := ld.Label.PerExample()
-		out := t.batch.Labels[v.Label.Name][:0]
+		out := labels[v.Label.Name][:0]
 		for _, i := range idx {
 			out = append(out, ld.Values[i*per:(i+1)*per]...)
 		}
-		t.batch.Labels[v.Label.Name] = out
+		labels[v.Label.Name] = out
 	}
 }
 
@@ -310,9 +357,7 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 			}
 			t.lossSum += res.Loss
 			examples += cfg.Batch.Unlabelled
-			if len(t.chosen) > 0 {
-				examples += cfg.Batch.Labelled
-			}
+			examples += t.labelledPerStep()
 			t.inEpoch++
 			if n := int64(cfg.Checkpoint.EverySteps); n > 0 && t.step%n == 0 && t.inEpoch < steps {
 				// Mid-epoch; the epoch's end writes its own checkpoint.
@@ -394,9 +439,16 @@ func (t *trainer) pictures(ep int) {
 // check, the optimizer, the step log.
 func (t *trainer) trainStep() (compiler.Result, error) {
 	cfg := t.cfg
-	t.gather(t.unl.Next(cfg.Batch.Unlabelled), &t.batch.Unlabelled, false)
-	if len(t.chosen) > 0 {
-		t.gather(t.lab.Next(cfg.Batch.Labelled), &t.batch.Labelled, true)
+	t.gather(t.unl.Next(cfg.Batch.Unlabelled), &t.batch.Unlabelled, nil, data.StreamUnlabelled)
+	switch {
+	case len(t.groups) > 0:
+		t.batch.Sets = t.batch.Sets[:0]
+		for i, g := range t.groups {
+			t.gather(g.sampler.Next(g.batch), &g.x, g.labels, streamGroup+uint64(i))
+			t.batch.Sets = append(t.batch.Sets, compiler.SetBatch{X: g.x, Labels: g.labels})
+		}
+	case len(t.chosen) > 0:
+		t.gather(t.lab.Next(cfg.Batch.Labelled), &t.batch.Labelled, t.batch.Labels, data.StreamLabelled)
 	}
 	res, err := t.prog.Step(t.batch, t.rng)
 	if err != nil {
@@ -425,6 +477,21 @@ func (t *trainer) trainStep() (compiler.Result, error) {
 		rec[tm.Name] = tm.Value
 	}
 	return res, t.run.Step(rec)
+}
+
+// labelledPerStep returns the labelled examples of one step.
+func (t *trainer) labelledPerStep() int {
+	if len(t.groups) > 0 {
+		n := 0
+		for _, g := range t.groups {
+			n += g.batch
+		}
+		return n
+	}
+	if len(t.chosen) > 0 {
+		return t.cfg.Batch.Labelled
+	}
+	return 0
 }
 
 func toRow(m map[string]float64) map[string]any {
