@@ -317,12 +317,14 @@ func TestHashLateKeys(t *testing.T) {
 	other := map[string]string{
 		"data.binarize":          "dynamic",
 		"checkpoint.every_steps": "100",
+		"labelled.counts":        "{identity: 3}",
 	}
 	// The lines of the late keys (and of sections holding only late keys)
 	// in the default canonical form.
 	lateLines := map[string]bool{
 		"data:\n": true, "  binarize: none\n": true,
 		"checkpoint:\n": true, "  every_steps: 0\n": true,
+		"  counts: {}\n": true,
 	}
 	c := Default()
 	var old []string
