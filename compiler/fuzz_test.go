@@ -82,18 +82,18 @@ func frontEnd(parser *syntax.Parser, src []byte, seen *lowered) (ok bool, bad er
 	}()
 	file, err := parser.Parse("fuzz.ssdgm", src)
 	if err != nil {
-		return false, positioned("parse", err)
+		return false, onlyPositioned("parse", err)
 	}
 	m, err := check.CheckWith(file, fuzzLimits())
 	if err != nil {
-		return false, positioned("check", err)
+		return false, onlyPositioned("check", err)
 	}
 	if seen.before(syntax.Format(file)) {
 		return true, nil // the same spec up to comments and layout
 	}
 	w, err := NewWeights(m, false, 1)
 	if err != nil {
-		return false, positioned("weights", err)
+		return false, onlyPositioned("weights", err)
 	}
 	opts := Options{Unlabelled: 1, Samples: 1, Alpha: 1, SupWeight: 1, MaxEnumeration: 64}
 	for _, v := range m.Vars {
@@ -103,14 +103,14 @@ func frontEnd(parser *syntax.Parser, src []byte, seen *lowered) (ok bool, bad er
 	}
 	p, err := Compile(m, w, opts)
 	if err != nil {
-		if bad := positioned("lower", err); bad != nil {
+		if bad := onlyPositioned("lower", err); bad != nil {
 			return false, bad
 		}
 		// Enumeration may be refused (too many rows); relaxed, the
 		// same model must lower too.
 		opts.Default = Discrete{Relax: true, Temperature: 0.5}
 		if p, err = Compile(m, w, opts); err != nil {
-			return false, positioned("lower relaxed", err)
+			return false, onlyPositioned("lower relaxed", err)
 		}
 	}
 	return true, p.Close()
@@ -166,9 +166,9 @@ func (l *lowered) before(text []byte) bool {
 	return false
 }
 
-// positioned checks that err is a non-empty diag.List whose diagnostics
+// onlyPositioned checks that err is a non-empty diag.List whose diagnostics
 // all have a position and a message.
-func positioned(phase string, err error) error {
+func onlyPositioned(phase string, err error) error {
 	var list diag.List
 	if !errors.As(err, &list) {
 		return fmt.Errorf("%s: error without a position: %v", phase, err)
