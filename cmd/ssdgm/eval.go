@@ -63,6 +63,9 @@ func runEval(e *env, args []string) int {
 	for _, er := range rep.Errors {
 		parts = append(parts, fmt.Sprintf("err_%s %.2f%%", er.Var, 100*er.Rate))
 	}
+	for _, d := range rep.Directions {
+		parts = append(parts, fmt.Sprintf("angle_%s %.2f°  cos_%s %.2f%%", d.Var, d.AngleDeg, d.Var, 100*d.CosDist))
+	}
 	parts = append(parts, fmt.Sprintf("elbo %.1f", rep.ELBO))
 	fmt.Fprintf(e.stdout, "%s: %s  (%d examples, checkpoint step %d)\n", rep.Split, strings.Join(parts, "  "), rep.Examples, rep.Step)
 	return exitOK

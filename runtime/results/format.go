@@ -38,9 +38,10 @@ func (s *Summary) Write(w io.Writer, format string) error {
 }
 
 // IsPercent reports whether a metric is a rate shown in percent: an error
-// (err_*) or an accuracy (a part named acc).
+// (err_*), a cosine distance 1 − cos θ (cos_*) or an accuracy (a part named
+// acc).
 func IsPercent(col string) bool {
-	if strings.HasPrefix(col, "err_") {
+	if strings.HasPrefix(col, "err_") || strings.HasPrefix(col, "cos_") {
 		return true
 	}
 	for _, p := range strings.Split(col, "_") {

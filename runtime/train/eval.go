@@ -2,7 +2,9 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
@@ -45,6 +47,7 @@ type evaluator struct {
 	classify *compiler.Evaluator // encoder only
 	full     *compiler.Evaluator // encoder and decoder, for the ELBO
 	vars     []*check.Var
+	dirs     []*check.Var // continuous supervised directions (directionVars)
 	buf      []float32
 	batch    int // data points per evaluation run
 }
@@ -87,9 +90,10 @@ func newEvaluatorFor(m *check.Model, w *compiler.Weights, opts compiler.Options,
 			e.vars = append(e.vars, v)
 		}
 	}
+	e.dirs = directionVars(m)
 	var err error
-	if len(e.vars) > 0 {
-		if e.classify, err = compiler.NewEvaluator(m, w, e.batch, samplesFor(m, e.vars), opts, false); err != nil {
+	if len(e.vars) > 0 || len(e.dirs) > 0 {
+		if e.classify, err = compiler.NewEvaluator(m, w, e.batch, samplesFor(m, append(slices.Clone(e.vars), e.dirs...)), opts, false); err != nil {
 			return nil, err
 		}
 	}
@@ -99,8 +103,10 @@ func newEvaluatorFor(m *check.Model, w *compiler.Weights, opts compiler.Options,
 	return e, nil
 }
 
-// split evaluates a split: err_<split>_<var> for each class variable and,
-// with elbo, elbo_<split> (the mean ELBO per data point, in nats). The
+// split evaluates a split: err_<split>_<var> for each class variable,
+// angle_<split>_<var> and cos_<split>_<var> for each direction variable
+// (see angular) and, with elbo, elbo_<split> (the mean ELBO per data
+// point, in nats). The
 // noise comes from a generator seeded afresh for every evaluation, so
 // evaluating never changes the training's random stream.
 func (e *evaluator) split(s *data.Split, name string, elbo bool) (map[string]float64, error) {
@@ -111,6 +117,8 @@ func (e *evaluator) split(s *data.Split, name string, elbo bool) (map[string]flo
 	rng := rand.New(rand.NewPCG(uint64(e.seed), evalNoise))
 	d := s.ImageSize()
 	wrong := make([]int, len(e.vars))
+	angles := make([]float64, len(e.dirs))
+	cosd := make([]float64, len(e.dirs))
 	elboSum := 0.0
 	for start := 0; start < s.N; start += e.batch {
 		n := min(e.batch, s.N-start)
@@ -133,6 +141,17 @@ func (e *evaluator) split(s *data.Split, name string, elbo bool) (map[string]flo
 					}
 				}
 			}
+			for k, v := range e.dirs {
+				mean := res.Means[v.Name]
+				ld := s.Labels[v.Label.Name]
+				dim := v.Shape.Size()
+				for i := 0; i < n; i++ {
+					j := start + i
+					a, c := angular(mean[i*dim:(i+1)*dim], ld.Values[j*dim:(j+1)*dim])
+					angles[k] += a
+					cosd[k] += c
+				}
+			}
 		}
 		if elbo {
 			res, err := e.full.Run(e.buf, rng)
@@ -147,10 +166,46 @@ func (e *evaluator) split(s *data.Split, name string, elbo bool) (map[string]flo
 	for k, v := range e.vars {
 		out[fmt.Sprintf("err_%s_%s", name, v.Name)] = float64(wrong[k]) / float64(s.N)
 	}
+	for k, v := range e.dirs {
+		out[fmt.Sprintf("angle_%s_%s", name, v.Name)] = angles[k] / float64(s.N)
+		out[fmt.Sprintf("cos_%s_%s", name, v.Name)] = cosd[k] / float64(s.N)
+	}
 	if elbo {
 		out["elbo_"+name] = elboSum / float64(s.N)
 	}
 	return out, nil
+}
+
+// directionVars returns the continuous supervised variables outside
+// repeats with at least two components (a lighting direction): their error
+// is the angle between the encoder's mean and the label.
+func directionVars(m *check.Model) []*check.Var {
+	var out []*check.Var
+	for _, v := range m.Vars {
+		if v.Role == check.Supervised && v.Kind != check.Discrete && v.Slots == 0 && v.Shape.Size() >= 2 && v.Label != nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// angular returns the angle in degrees between the predicted vector pred
+// and the true one want, and the cosine distance 1 − cos θ (0 when they
+// point the same way, 1 at right angles, 2 opposite). A zero vector is at
+// right angles to everything.
+func angular(pred []float64, want []float32) (deg, cosDist float64) {
+	var dot, pp, ww float64
+	for i, p := range pred {
+		w := float64(want[i])
+		dot += p * w
+		pp += p * p
+		ww += w * w
+	}
+	c := 0.0
+	if pp > 0 && ww > 0 {
+		c = max(-1, min(1, dot/math.Sqrt(pp*ww)))
+	}
+	return math.Acos(c) * 180 / math.Pi, 1 - c
 }
 
 func argmax(p []float64) int {
@@ -164,7 +219,7 @@ func argmax(p []float64) int {
 }
 
 // formatMetrics prints metrics as `name value` pairs in a fixed order,
-// errors as percentages.
+// errors and cosine distances as percentages, angles in degrees.
 func formatMetrics(m map[string]float64) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -177,8 +232,10 @@ func formatMetrics(m map[string]float64) string {
 	for _, k := range keys {
 		v := m[k]
 		switch {
-		case strings.HasPrefix(k, "err_"):
+		case strings.HasPrefix(k, "err_") || strings.HasPrefix(k, "cos_"):
 			fmt.Fprintf(&b, "  %s %.2f%%", k, 100*v)
+		case strings.HasPrefix(k, "angle_"):
+			fmt.Fprintf(&b, "  %s %.2f°", k, v)
 		case k == "seconds":
 			fmt.Fprintf(&b, "  %.1fs", v)
 		default:

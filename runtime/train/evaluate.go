@@ -31,11 +31,12 @@ type EvalOptions struct {
 type EvalReport struct {
 	Split      string
 	Examples   int
-	Checkpoint string  // the path of the checkpoint evaluated
-	Step       int64   // its training step
-	Errors     []Error // per discrete supervised variable, in model order
-	ELBO       float64 // mean ELBO per example, in nats
-	Skipped    []error // newer checkpoints that could not be read
+	Checkpoint string           // the path of the checkpoint evaluated
+	Step       int64            // its training step
+	Errors     []Error          // per discrete supervised variable, in model order
+	Directions []DirectionError // per continuous supervised direction, in model order
+	ELBO       float64          // mean ELBO per example, in nats
+	Skipped    []error          // newer checkpoints that could not be read
 }
 
 // Error is the classification error of one supervised variable: the
@@ -43,6 +44,15 @@ type EvalReport struct {
 type Error struct {
 	Var  string
 	Rate float64
+}
+
+// DirectionError is the error of a continuous supervised direction (a
+// light): the mean angle in degrees between the encoder's mean and the
+// label, and the mean cosine distance 1 − cos θ (a fraction).
+type DirectionError struct {
+	Var      string
+	AngleDeg float64
+	CosDist  float64
 }
 
 // Evaluate loads a run's checkpoint into freshly built networks and
@@ -124,6 +134,10 @@ func Evaluate(opt EvalOptions) (*EvalReport, error) {
 	}
 	for _, v := range ev.vars {
 		rep.Errors = append(rep.Errors, Error{Var: v.Name, Rate: metrics[fmt.Sprintf("err_%s_%s", split, v.Name)]})
+	}
+	for _, v := range ev.dirs {
+		rep.Directions = append(rep.Directions, DirectionError{Var: v.Name,
+			AngleDeg: metrics[fmt.Sprintf("angle_%s_%s", split, v.Name)], CosDist: metrics[fmt.Sprintf("cos_%s_%s", split, v.Name)]})
 	}
 	rep.ELBO = metrics["elbo_"+split]
 	return rep, nil

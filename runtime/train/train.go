@@ -277,6 +277,9 @@ func metricColumns(m *check.Model) []string {
 			cols = append(cols, "err_val_"+v.Name, "err_test_"+v.Name)
 		}
 	}
+	for _, v := range directionVars(m) {
+		cols = append(cols, "angle_val_"+v.Name, "angle_test_"+v.Name, "cos_val_"+v.Name, "cos_test_"+v.Name)
+	}
 	return append(cols, "elbo_test")
 }
 
