@@ -16,6 +16,7 @@ import (
 	"sort"
 
 	"ssdgm/lang/check"
+	"ssdgm/lang/diag"
 )
 
 // env is what a verb may touch: its streams and whether stderr is a
@@ -87,7 +88,7 @@ func run(e *env, args []string) int {
 	v, ok := verbs()[name]
 	if !ok {
 		fmt.Fprintf(e.stderr, "ssdgm: unknown verb %q\n", name)
-		if s := closestVerb(name); s != "" {
+		if s := diag.Closest(name, verbNames()); s != "" {
 			fmt.Fprintf(e.stderr, "did you mean `ssdgm %s`?\n", s)
 		}
 		fmt.Fprintln(e.stderr, "run `ssdgm help` for the list of verbs")

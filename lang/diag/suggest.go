@@ -4,10 +4,23 @@ import "strings"
 
 // Closest returns the candidate nearest to name by edit distance, or "" when
 // none is close enough to be a plausible typo (distance at most a third of
-// the name's length, and at least 1).
+// the name's length, and at least 1). Every "did you mean" of the project
+// (spec names, verbs, datasets, config keys and values) goes through it, so
+// they all behave alike.
 func Closest(name string, candidates []string) string {
+	return ClosestWithin(name, candidates, Limit(name))
+}
+
+// Limit is the largest edit distance at which Closest takes a candidate
+// for a misspelling of name: a third of its length, at least 1.
+func Limit(name string) int { return max(1, len([]rune(name))/3) }
+
+// ClosestWithin is Closest with the largest accepted distance given, for
+// names whose typo budget depends on only a part of them (the last name of
+// a dotted config key). Case differences count 0; ties go to the
+// alphabetically first candidate.
+func ClosestWithin(name string, candidates []string, limit int) string {
 	best, bestD := "", -1
-	limit := max(1, len(name)/3)
 	for _, c := range candidates {
 		if c == name || c == "" {
 			continue

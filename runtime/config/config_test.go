@@ -289,14 +289,17 @@ func TestDocsGolden(t *testing.T) {
 	}
 }
 
+// TestSuggest: config keys get the suggestions of diag.Closest, like
+// spec names and verbs; a dotted key's typo budget is that of its last name.
 func TestSuggest(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"lables", "labelled"}, {"labeled", "labelled"}, {"epoch", "epochs"},
+		{"lables", ""}, {"labeled", "labelled"}, {"epoch", "epochs"},
 		{"sed", "seed"}, {"dtyp", "dtype"}, {"flavour", ""}, {"x", ""},
+		{"labelled.cuont", "labelled.count"}, {"optimizer.xyz", ""},
 	}
-	cands := children(keys(), "")
+	cands := append(children(keys(), ""), "labelled.count", "optimizer.lr")
 	for _, tt := range tests {
-		got, _ := suggest(tt.in, cands)
+		got, _ := suggestPath(tt.in, cands)
 		if got != tt.want {
 			t.Errorf("suggest(%q) = %q, want %q", tt.in, got, tt.want)
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"ssdgm/lang/diag"
 )
 
 // decoder walks a YAML node tree into a Config, collecting errors.
@@ -49,18 +51,11 @@ func lastName(path string) string {
 	return path[strings.LastIndex(path, ".")+1:]
 }
 
-// suggestPath is suggest for dotted paths: the allowed distance depends on
-// the last names, not on the shared prefix.
+// suggestPath is diag.Closest for dotted paths: the allowed distance
+// depends on the last name, not on the shared prefix.
 func suggestPath(path string, candidates []string) (string, bool) {
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := distance(strings.ToLower(path), strings.ToLower(c))
-		limit := max(2, max(len([]rune(lastName(path))), len([]rune(lastName(c))))/2)
-		if d <= limit && (bestD < 0 || d < bestD) {
-			best, bestD = c, d
-		}
-	}
-	return best, bestD >= 0
+	s := diag.ClosestWithin(path, candidates, diag.Limit(lastName(path)))
+	return s, s != ""
 }
 
 // resolve follows aliases.
@@ -409,7 +404,7 @@ func decodeEnum(k key, n *yaml.Node, p *string) string {
 	}
 	if !slices.Contains(k.enum, n.Value) {
 		msg := fmt.Sprintf("must be %s; got %q", strings.Join(k.enum, " or "), n.Value)
-		if s, ok := suggest(n.Value, k.enum); ok {
+		if s := diag.Closest(n.Value, k.enum); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		return msg

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"ssdgm/lang/diag"
 )
 
 // Info describes a known dataset for `ssdgm data list`: its schema, whether
@@ -93,7 +95,7 @@ func lookup(name string) (entry, error) {
 		}
 	}
 	msg := fmt.Sprintf("data: unknown dataset %q; known: %s", name, strings.Join(Names(), ", "))
-	if s := closest(name, Names()); s != "" {
+	if s := diag.Closest(name, Names()); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return entry{}, fmt.Errorf("%s", msg)
@@ -131,38 +133,6 @@ func List(opts Options) []Info {
 		})
 	}
 	return out
-}
-
-// closest returns the candidate nearest to s by edit distance when it is
-// close enough to be a likely typo, else "".
-func closest(s string, cands []string) string {
-	best, bestD := "", 3
-	for _, c := range cands {
-		if d := editDistance(strings.ToLower(s), c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // sortedKeys returns the keys of m in increasing order.
