@@ -9,6 +9,7 @@ import (
 
 	"ssdgm/compiler"
 	"ssdgm/lang/check"
+	"ssdgm/runtime/atomicfile"
 	"ssdgm/runtime/config"
 	"ssdgm/runtime/train"
 )
@@ -61,7 +62,7 @@ func runCompile(e *env, args []string) int {
 	writeTerms(&b, res, opts)
 	_, _ = e.stdout.Write(b.Bytes())
 	if *dotPath != "" {
-		if err := writeFileAtomic(*dotPath, []byte(prog.Graph().ToDot())); err != nil {
+		if err := atomicfile.Write(*dotPath, []byte(prog.Graph().ToDot()), atomicfile.ModeOf(*dotPath, 0o644)); err != nil {
 			fmt.Fprintf(e.stderr, "ssdgm compile: %v\n", err)
 			return exitFail
 		}

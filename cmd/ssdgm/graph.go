@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 
 	"ssdgm/lang/dot"
+	"ssdgm/runtime/atomicfile"
 )
 
 const graphUsage = `usage: ssdgm graph [-o out.dot] FILE
@@ -40,43 +40,11 @@ func runGraph(e *env, args []string) int {
 		_, _ = e.stdout.Write(buf.Bytes())
 		return exitOK
 	}
-	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := atomicfile.Write(*out, buf.Bytes(), atomicfile.ModeOf(*out, 0o644)); err != nil {
 		fmt.Fprintf(e.stderr, "ssdgm graph: %v\n", err)
 		return exitFail
 	}
 	return exitOK
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// folder and a rename, so a reader never sees a half-written file.
-// An existing file keeps its permissions; a new one gets 0644.
-func writeFileAtomic(path string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if info, err := os.Stat(path); err == nil {
-		mode = info.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(dirOf(path), ".ssdgm-*")
-	if err != nil {
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func dirOf(path string) string {

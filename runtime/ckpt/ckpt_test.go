@@ -12,6 +12,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"ssdgm/runtime/atomicfile"
 )
 
 func sample(step int64) *Checkpoint {
@@ -201,7 +203,7 @@ func TestCrashMidWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	full, _ := Encode(sample(200))
-	tmp := filepath.Join(dir, "."+FileName(200)+"-123456"+tempSuffix)
+	tmp := filepath.Join(dir, "."+FileName(200)+"-123456"+atomicfile.TempSuffix)
 	if err := os.WriteFile(tmp, full[:len(full)/2], 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"ssdgm/runtime/atomicfile"
 )
 
 // Keep is how many checkpoint files Save keeps in a folder: the newest and
@@ -18,8 +20,6 @@ const Keep = 2
 const (
 	filePrefix = "ckpt-"
 	fileSuffix = ".safetensors"
-	tempPrefix = ".ckpt-"
-	tempSuffix = ".tmp"
 )
 
 // FileName returns the name of the checkpoint of the given step:
@@ -42,7 +42,7 @@ func Save(dir string, c *Checkpoint) (string, error) {
 	}
 	removeTemps(dir)
 	path := filepath.Join(dir, FileName(c.Step))
-	if err := WriteFileAtomic(path, b, 0o644); err != nil {
+	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		return "", fmt.Errorf("ckpt: writing %s: %w", path, err)
 	}
 	paths, err := List(dir)
@@ -57,56 +57,9 @@ func Save(dir string, c *Checkpoint) (string, error) {
 	return path, nil
 }
 
-// WriteFileAtomic writes data to path so that path holds either its old
-// content or all of data, never a part: temporary file in the same folder,
-// fsync, rename, fsync of the folder.
+// WriteFileAtomic is atomicfile.Write, kept for callers of this package.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+strings.TrimPrefix(base, ".")+"-*"+tempSuffix)
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
+	return atomicfile.Write(path, data, perm)
 }
 
 // removeTemps deletes temporary checkpoint files left by a crash.
@@ -114,7 +67,7 @@ func removeTemps(dir string) {
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
 		n := e.Name()
-		if strings.HasPrefix(n, tempPrefix) && strings.HasSuffix(n, tempSuffix) {
+		if atomicfile.IsTemp(n, filePrefix) {
 			os.Remove(filepath.Join(dir, n))
 		}
 	}

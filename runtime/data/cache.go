@@ -10,6 +10,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"ssdgm/runtime/atomicfile"
 )
 
 // multiMNISTCacheMagic starts every multi-MNIST cache file (inside the gzip
@@ -109,28 +111,24 @@ func GenerateMultiMNIST(m MultiMNISTOptions, mnist *Dataset) (*Dataset, error) {
 	return ds, nil
 }
 
-// writeMultiMNISTCache writes the dataset atomically: to a temporary file in
-// the same folder, synced, then renamed over the final name.
+// writeMultiMNISTCache writes the dataset atomically (atomicfile).
 //
 // Layout, inside one gzip stream, all integers little-endian: the magic
 // line, the key description (uint32 length + bytes), then for train, val and
 // test: uint32 N, N×C×C image bytes (value×255), N count bytes, N×Max digit
 // bytes (255 = absent), N×Max×3 float32 positions.
-func writeMultiMNISTCache(path string, m MultiMNISTOptions, ds *Dataset) (err error) {
+func writeMultiMNISTCache(path string, m MultiMNISTOptions, ds *Dataset) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".multimnist-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	zw, err := gzip.NewWriterLevel(tmp, gzip.BestSpeed)
+	return atomicfile.WriteFunc(path, 0o644, func(w io.Writer) error {
+		return encodeMultiMNISTCache(w, m, ds)
+	})
+}
+
+// encodeMultiMNISTCache writes the cache's bytes (see writeMultiMNISTCache).
+func encodeMultiMNISTCache(w io.Writer, m MultiMNISTOptions, ds *Dataset) error {
+	zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
 	if err != nil {
 		return err
 	}
@@ -160,23 +158,7 @@ func writeMultiMNISTCache(path string, m MultiMNISTOptions, ds *Dataset) (err er
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return zw.Close()
 }
 
 // readMultiMNISTCache reads a cache file written by writeMultiMNISTCache

@@ -10,15 +10,14 @@
 package grid
 
 import (
-	"bufio"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
+
+	"ssdgm/runtime/atomicfile"
 )
 
 // Options control the look of a grid. The zero value gives scale 1 and mid
@@ -146,34 +145,12 @@ func Write(w io.Writer, imgs []float32, shape [3]int, rows, cols int, opt Option
 	return enc.Encode(w, img)
 }
 
-// WriteFile writes the grid as a PNG file, through a temporary file in the
-// same folder that is renamed into place, so a failed write leaves no
-// partial picture.
-func WriteFile(path string, imgs []float32, shape [3]int, rows, cols int, opt Options) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".grid-*.png")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriter(tmp)
-	if err := Write(bw, imgs, shape, rows, cols, opt); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+// WriteFile writes the grid as a PNG file atomically (atomicfile), so a
+// failed write leaves no partial picture.
+func WriteFile(path string, imgs []float32, shape [3]int, rows, cols int, opt Options) error {
+	return atomicfile.WriteFunc(path, 0o644, func(w io.Writer) error {
+		return Write(w, imgs, shape, rows, cols, opt)
+	})
 }
 
 // Fit returns rows and cols for n images: cols = ceil(sqrt(n)) and as many

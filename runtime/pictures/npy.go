@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"ssdgm/runtime/atomicfile"
 )
 
 // npyMagic starts every .npy file (format version 1.0).
@@ -65,7 +67,7 @@ func WriteNPY(path string, shape []int, data []float32) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, b)
+	return atomicfile.Write(path, b, 0o644)
 }
 
 var (

@@ -15,6 +15,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"ssdgm/runtime/atomicfile"
 )
 
 // plotDPI is the resolution of plotted pictures: a W×H-inch plot is
@@ -51,7 +53,7 @@ func renderPlots(path string, plots [][]*plot.Plot, w, h vg.Length) error {
 	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&b); err != nil {
 		return err
 	}
-	return writeAtomic(path, b.Bytes())
+	return atomicfile.Write(path, b.Bytes(), 0o644)
 }
 
 // metrics is a parsed metrics.csv: its columns by name, NaN where a row

@@ -14,7 +14,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"ssdgm/runtime/ckpt"
+	"ssdgm/runtime/atomicfile"
 )
 
 // groupColours are Tableau 10; they repeat past ten groups.
@@ -97,5 +97,5 @@ func (s *Summary) Plot(path string) error {
 	if _, err := (vgimg.PngCanvas{Canvas: cv}).WriteTo(&b); err != nil {
 		return err
 	}
-	return ckpt.WriteFileAtomic(path, b.Bytes(), 0o644)
+	return atomicfile.Write(path, b.Bytes(), 0o644)
 }

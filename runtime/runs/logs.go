@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"ssdgm/runtime/atomicfile"
 )
 
 // csvLine renders one CSV record with its newline.
@@ -197,42 +199,5 @@ func filterLines(path string, keep func(line string, first bool) bool) error {
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("runs: %s: %w", path, err)
 	}
-	return writeFileAtomic(path, out.Bytes())
-}
-
-// writeFileAtomic writes data to path through a synced temporary file in
-// the same folder, renamed over path, then syncs the folder.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
+	return atomicfile.Write(path, out.Bytes(), 0o644)
 }

@@ -30,6 +30,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"ssdgm/runtime/atomicfile"
 )
 
 // File names inside a run folder.
@@ -150,7 +152,7 @@ func Create(outDir, name string, opt Options) (*Run, error) {
 		{LogFile, nil},
 	}
 	for _, f := range files {
-		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
 			return nil, fmt.Errorf("runs: %w", err)
 		}
 	}
@@ -271,7 +273,7 @@ func (r *Run) writeMeta() error {
 	if err != nil {
 		return fmt.Errorf("runs: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(r.dir, MetaFile), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(r.dir, MetaFile), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("runs: %w", err)
 	}
 	return nil
@@ -302,7 +304,7 @@ func (r *Run) WriteFile(name string, data []byte) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
-	return writeFileAtomic(r.Path(name), data)
+	return atomicfile.Write(r.Path(name), data, 0o644)
 }
 
 // Finish records the end time, status (StatusDone, StatusStopped or

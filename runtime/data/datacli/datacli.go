@@ -7,11 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"ssdgm/runtime/atomicfile"
 	"ssdgm/runtime/data"
 	"ssdgm/runtime/grid"
 )
@@ -256,7 +256,7 @@ func show(w io.Writer, ds *data.Dataset, f *flags) error {
 		fmt.Fprintf(&legend, "r%d c%d #%d %s\n", k/cols, k%cols, i, LabelText(ds, s, i))
 	}
 	legendPath := strings.TrimSuffix(out, filepath.Ext(out)) + ".labels.txt"
-	if err := os.WriteFile(legendPath, []byte(legend.String()), 0o644); err != nil {
+	if err := atomicfile.Write(legendPath, []byte(legend.String()), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "wrote %s (%d examples of %s/%s) and %s\n", out, n, ds.Name, f.split, legendPath)
