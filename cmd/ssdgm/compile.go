@@ -9,7 +9,6 @@ import (
 
 	"ssdgm/compiler"
 	"ssdgm/lang/check"
-	"ssdgm/runtime/atomicfile"
 	"ssdgm/runtime/config"
 	"ssdgm/runtime/train"
 )
@@ -62,7 +61,7 @@ func runCompile(e *env, args []string) int {
 	writeTerms(&b, res, opts)
 	_, _ = e.stdout.Write(b.Bytes())
 	if *dotPath != "" {
-		if err := atomicfile.Write(*dotPath, []byte(prog.Graph().ToDot()), atomicfile.ModeOf(*dotPath, 0o644)); err != nil {
+		if err := writeFileAtomic(*dotPath, []byte(prog.Graph().ToDot())); err != nil {
 			fmt.Fprintf(e.stderr, "ssdgm compile: %v\n", err)
 			return exitFail
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"ssdgm/lang/syntax"
-	"ssdgm/runtime/atomicfile"
 )
 
 const fmtUsage = `usage: ssdgm fmt [-w] [-l] [-d] FILE...
@@ -53,7 +52,7 @@ func runFmt(e *env, args []string) int {
 				fmt.Fprint(e.stdout, unifiedDiff(name, string(src), string(out)))
 			}
 			if *write && changed && path != "-" {
-				if err := atomicfile.Write(path, out, atomicfile.ModeOf(path, 0o644)); err != nil {
+				if err := writeFileAtomic(path, out); err != nil {
 					fmt.Fprintf(e.stderr, "ssdgm fmt: %v\n", err)
 					status = exitFail
 				}

@@ -40,7 +40,7 @@ func runGraph(e *env, args []string) int {
 		_, _ = e.stdout.Write(buf.Bytes())
 		return exitOK
 	}
-	if err := atomicfile.Write(*out, buf.Bytes(), atomicfile.ModeOf(*out, 0o644)); err != nil {
+	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
 		fmt.Fprintf(e.stderr, "ssdgm graph: %v\n", err)
 		return exitFail
 	}
@@ -54,4 +54,10 @@ func dirOf(path string) string {
 		}
 	}
 	return "."
+}
+
+// writeFileAtomic writes a file the user named through atomicfile, keeping
+// the permission bits of a file it replaces (0644 for a new one).
+func writeFileAtomic(path string, data []byte) error {
+	return atomicfile.Write(path, data, atomicfile.ModeOf(path, 0o644))
 }
