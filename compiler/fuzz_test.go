@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,10 +22,17 @@ func fuzzLimits() check.Limits {
 	return check.Limits{Params: 8_000_000, Elements: 1 << 16, Classes: 64, Slots: 8}
 }
 
-// fuzzBound is how long one input may take to parse, check and lower. It
-// is generous because the fuzzer runs at low priority on shared cores; a
-// real hang takes forever.
-const fuzzBound = 30 * time.Second
+// fuzzBound is how long one input may take to parse, check and lower:
+// below the 10 s after which Go's fuzzing engine kills a worker outright,
+// so that a slow input is reported with its text.
+const fuzzBound = 8 * time.Second
+
+// lowerEnv names the environment variable that bounds which checked
+// inputs are lowered: at most that many parameters (default: all that pass
+// fuzzLimits; 0: none). Lowering costs 0.1 to 2 s of CPU per input, so a
+// long run on starved cores sets it to 0 to fuzz parse and check at full
+// speed without running into the engine's 10 s per-input deadline.
+const lowerEnv = "SSDGM_FUZZ_LOWER_PARAMS"
 
 // FuzzFrontEnd feeds arbitrary text through the whole front end: parse,
 // check and, for inputs that check, lowering at a tiny batch. No input may
@@ -53,7 +61,15 @@ func FuzzFrontEnd(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	seen := &lowered{m: map[string]bool{}}
+	maxLower := fuzzLimits().Params
+	if v := os.Getenv(lowerEnv); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			f.Fatalf("%s=%q: want a parameter count ≥ 0", lowerEnv, v)
+		}
+		maxLower = n
+	}
+	seen := &lowered{m: map[string]bool{}, maxParams: maxLower}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		done := make(chan error, 1)
 		go func() {
@@ -88,8 +104,8 @@ func frontEnd(parser *syntax.Parser, src []byte, seen *lowered) (ok bool, bad er
 	if err != nil {
 		return false, onlyPositioned("check", err)
 	}
-	if seen.before(syntax.Format(file)) {
-		return true, nil // the same spec up to comments and layout
+	if !seen.lowers(m) || seen.before(syntax.Format(file)) {
+		return true, nil // not lowered in this run, or lowered already
 	}
 	w, err := NewWeights(m, false, 1)
 	if err != nil {
@@ -147,6 +163,20 @@ func TestFrontEndSeedsLower(t *testing.T) {
 type lowered struct {
 	mu sync.Mutex
 	m  map[string]bool
+	// maxParams bounds the models lowered (see lowerEnv).
+	maxParams int64
+}
+
+// lowers says whether this run lowers m. A nil *lowered lowers all.
+func (l *lowered) lowers(m *check.Model) bool {
+	if l == nil {
+		return true
+	}
+	var total int64
+	for _, n := range m.Nets {
+		total += check.NetParamCount(n)
+	}
+	return total <= l.maxParams && l.maxParams > 0
 }
 
 // before records text and says whether it was seen already. A nil
@@ -194,8 +224,8 @@ func BenchmarkFrontEnd(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, name := range []string{"mnist", "svhn", "faces", "multimnist"} {
-		src, err := os.ReadFile("../specs/" + name + ".ssdgm")
+	for _, name := range []string{"specs/mnist", "specs/svhn", "specs/faces", "specs/multimnist", "testdata/specs/good/tiny_m2", "testdata/specs/good/tiny_zfirst"} {
+		src, err := os.ReadFile("../" + name + ".ssdgm")
 		if err != nil {
 			b.Fatal(err)
 		}
