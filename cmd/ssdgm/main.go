@@ -127,8 +127,16 @@ func runHelp(e *env, args []string) int {
 	v, ok := verbs()[args[0]]
 	if !ok {
 		fmt.Fprintf(e.stderr, "ssdgm help: unknown verb %q\n", args[0])
+		if s := closestVerb(args[0]); s != "" {
+			fmt.Fprintf(e.stderr, "did you mean `ssdgm help %s`?\n", s)
+		}
 		return exitUsage
 	}
-	fmt.Fprintln(e.stdout, v.usage)
+	if v.run == nil { // help itself
+		fmt.Fprintln(e.stdout, v.usage)
+		return exitOK
+	}
+	// Exactly what `ssdgm VERB -h` prints: the usage and every flag.
+	v.run(e, []string{"-h"})
 	return exitOK
 }

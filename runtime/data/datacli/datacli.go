@@ -34,7 +34,8 @@ flags (any command):
   --mm-sizes T,V,E         multi-MNIST: train, val, test sizes (default 50000,10000,10000)
 flags of show:
   -n N                     number of examples (default 64)
-  -o FILE                  PNG to write (default NAME.png); the legend goes to FILE without .png + .labels.txt
+  -o FILE                  PNG to write (default NAME.png in a new temporary folder, printed first);
+                           the legend goes to FILE without .png + .labels.txt
   --split train|val|test   split to show (default train)
   --start K                first example shown (default 0)
   --scale S                integer enlargement (default 2)
@@ -241,7 +242,13 @@ func show(w io.Writer, ds *data.Dataset, f *flags) error {
 	n := min(f.n, s.N-f.start)
 	out := f.out
 	if out == "" {
-		out = ds.Name + ".png"
+		// Never silently into the current folder (a checkout, say): a
+		// fresh temporary folder, named on the first line printed.
+		dir, err := os.MkdirTemp("", "ssdgm-data-show-")
+		if err != nil {
+			return fmt.Errorf("no -o given and no temporary folder: %w", err)
+		}
+		out = filepath.Join(dir, ds.Name+".png")
 	}
 	rows, cols := grid.Fit(n)
 	size := s.ImageSize()

@@ -147,6 +147,22 @@ func TestShowAndStats(t *testing.T) {
 	if !strings.Contains(string(legend), `r0 c0 #9 item="ankle boot"`) {
 		t.Errorf("legend:\n%s", legend)
 	}
+	// Without -o: a new temporary folder, named on the first line, never
+	// the current folder.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	code, stdout, stderr = run("show", "fashion-mnist", "-n", "2", "--data", data)
+	if code != 0 {
+		t.Fatalf("show without -o: exit %d: %s", code, stderr)
+	}
+	first, _, _ := strings.Cut(stdout, "\n")
+	pngs, _ := filepath.Glob(filepath.Join(tmp, "ssdgm-data-show-*", "fashion-mnist.png"))
+	if len(pngs) != 1 || !strings.HasPrefix(first, "wrote "+pngs[0]+" ") {
+		t.Errorf("show without -o: first line %q, PNGs in the temporary folder %v", first, pngs)
+	}
+	if _, err := os.Stat("fashion-mnist.png"); err == nil {
+		t.Error("show without -o wrote into the current folder")
+	}
 	code, stdout, _ = run("stats", "fashion-mnist", "--data", data)
 	for _, want := range []string{"train: 10 examples", "val: 2 examples", "test: 3 examples",
 		"item (categorical over 10): 10 of 10 examples labelled", "T-shirt/top:1 trouser:1"} {
