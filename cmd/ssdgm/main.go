@@ -127,7 +127,7 @@ func runHelp(e *env, args []string) int {
 	v, ok := verbs()[args[0]]
 	if !ok {
 		fmt.Fprintf(e.stderr, "ssdgm help: unknown verb %q\n", args[0])
-		if s := closestVerb(args[0]); s != "" {
+		if s := diag.Closest(args[0], verbNames()); s != "" {
 			fmt.Fprintf(e.stderr, "did you mean `ssdgm help %s`?\n", s)
 		}
 		return exitUsage
