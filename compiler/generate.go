@@ -8,7 +8,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"ssdgm/compiler/dist"
-	"ssdgm/compiler/ops"
 	"ssdgm/lang/check"
 )
 
@@ -27,9 +26,9 @@ func SlotName(v *check.Var, slot int) string { return slotName(v, slot) }
 
 // Generator runs the decoder forward: latents fixed by the caller are
 // used as given, the others are drawn from their priors in decoder order,
-// and the result is the mean of the data's distribution (sigmoid of the
-// logits or the probabilities for a Bernoulli, the location for Normal and
-// Laplace). It is how samples, reconstructions and analogies are drawn.
+// and the result is the mean of the data's distribution (its family's
+// dist.Family.Mean). It is how samples, reconstructions and analogies are
+// drawn.
 type Generator struct {
 	p *Program
 	b *branch
@@ -103,20 +102,18 @@ func (b *branch) genSample(n *check.Node, slot int) error {
 	v, d := n.Var, n.Dist
 	size := v.Shape.Size()
 	if v.Role == check.Data {
-		var mean *G.Node
-		var err error
-		switch {
-		case d.Family == "Bernoulli" && d.Logits != nil:
-			logits, e := b.full(d.Logits, slot, false, size)
-			if e != nil {
-				return e
-			}
-			mean, err = ops.Activate(logits, ops.Sigmoid)
-		case d.Family == "Bernoulli":
-			mean, err = b.full(d.Probs, slot, false, size)
-		default:
-			mean, err = b.full(d.Loc, slot, false, size)
+		fam, err := family(d)
+		if err != nil {
+			return err
 		}
+		if fam.Mean == nil {
+			return lowerError(d.Pos, "%s has no mean to draw", d.Family)
+		}
+		p, err := b.params(d, slot, false, size)
+		if err != nil {
+			return err
+		}
+		mean, err := fam.Mean(p)
 		if err != nil {
 			return err
 		}
@@ -146,9 +143,13 @@ func (b *branch) genSample(n *check.Node, slot int) error {
 		if err != nil {
 			return err
 		}
-		noise := dist.StdNormal
-		if d.Family == "Laplace" {
-			noise = dist.StdLaplace
+		fam, err := family(d)
+		if err != nil {
+			return err
+		}
+		noise := fam.Noise
+		if !noise.Valid() {
+			return lowerError(d.Pos, "%s has no reparameterised sampler", d.Family)
 		}
 		eps := b.newInput("gen.eps."+slotName(v, slot), size, func(t *tensor.Dense, rng *rand.Rand) error {
 			return dist.Fill(noise, rng, t)

@@ -568,9 +568,13 @@ func (b *branch) encSample(n *check.Node, slot int) error {
 		if b.observed[v] {
 			value = b.labelInput(key).node
 		} else {
-			noise := dist.StdNormal
-			if d.Family == "Laplace" {
-				noise = dist.StdLaplace
+			fam, err := family(d)
+			if err != nil {
+				return err
+			}
+			noise := fam.Noise
+			if !noise.Valid() {
+				return lowerError(d.Pos, "%s has no reparameterised sampler", d.Family)
 			}
 			eps := b.newInput(fmt.Sprintf("%s.eps.%s", b.name, slotName(v, slot)), v.Shape.Size(), func(t *tensor.Dense, rng *rand.Rand) error {
 				return dist.Fill(noise, rng, t)
@@ -580,7 +584,7 @@ func (b *branch) encSample(n *check.Node, slot int) error {
 			}
 		}
 		score = value
-		if lq, err = b.continuousLogProb(d.Family, value, loc, scale); err != nil {
+		if lq, err = logProb(d, value, dist.Params{Loc: loc, Scale: scale}); err != nil {
 			return err
 		}
 	}
@@ -626,33 +630,19 @@ func (b *branch) decSample(n *check.Node, slot int) error {
 		value := b.x.node
 		b.dec[nodeKey{n, slot}] = value
 		size := v.Shape.Size()
-		switch {
-		case d.Family == "Bernoulli" && d.Logits != nil:
-			logits, err := b.full(d.Logits, slot, false, size)
-			if err != nil {
-				return err
-			}
-			if lp, err = dist.BernoulliLogitsLogProb(value, logits); err != nil {
-				return err
-			}
-		case d.Family == "Bernoulli":
-			probs, err := b.full(d.Probs, slot, false, size)
-			if err != nil {
-				return err
-			}
-			if lp, err = dist.BernoulliProbsLogProb(value, probs, dist.DefaultEps); err != nil {
-				return err
-			}
-		case d.Family == "Normal" || d.Family == "Laplace":
-			loc, scale, err := b.locScale(d, slot, false, size)
-			if err != nil {
-				return err
-			}
-			if lp, err = b.continuousLogProb(d.Family, value, loc, scale); err != nil {
-				return err
-			}
-		default:
+		fam, err := family(d)
+		if err != nil {
+			return err
+		}
+		if fam.Discrete {
 			return lowerError(d.Pos, "%s cannot be the likelihood of the data", d.Family)
+		}
+		p, err := b.params(d, slot, false, size)
+		if err != nil {
+			return err
+		}
+		if lp, err = fam.LogProb(value, p); err != nil {
+			return err
 		}
 		if err := b.accumulate(&b.lp, lp, mask); err != nil {
 			return err
@@ -678,7 +668,7 @@ func (b *branch) decSample(n *check.Node, slot int) error {
 		if err != nil {
 			return err
 		}
-		if lp, err = b.continuousLogProb(d.Family, value, loc, scale); err != nil {
+		if lp, err = logProb(d, value, dist.Params{Loc: loc, Scale: scale}); err != nil {
 			return err
 		}
 	}
@@ -712,11 +702,37 @@ func inactiveUniform(lq, mask *G.Node, k int) (*G.Node, error) {
 	return n, err
 }
 
-func (b *branch) continuousLogProb(family string, x, loc, scale *G.Node) (*G.Node, error) {
-	if family == "Laplace" {
-		return dist.LaplaceLogProb(x, loc, scale)
+// family returns the compiler's side of d's family.
+func family(d *check.Dist) (*dist.Family, error) {
+	f, err := dist.Lookup(d.Family)
+	if err != nil {
+		return nil, lowerError(d.Pos, "%v", err)
 	}
-	return dist.NormalLogProb(x, loc, scale)
+	return f, nil
+}
+
+// logProb returns Σ_d log p(x | p) of d's family as [R].
+func logProb(d *check.Dist, x *G.Node, p dist.Params) (*G.Node, error) {
+	f, err := family(d)
+	if err != nil {
+		return nil, err
+	}
+	return f.LogProb(x, p)
+}
+
+// params lowers whichever parameters d has, each as [R, size].
+func (b *branch) params(d *check.Dist, slot int, encoder bool, size int) (dist.Params, error) {
+	var p dist.Params
+	var err error
+	switch {
+	case d.Loc != nil:
+		p.Loc, p.Scale, err = b.locScale(d, slot, encoder, size)
+	case d.Logits != nil:
+		p.Logits, err = b.full(d.Logits, slot, encoder, size)
+	case d.Probs != nil:
+		p.Probs, err = b.full(d.Probs, slot, encoder, size)
+	}
+	return p, err
 }
 
 // logits returns a categorical distribution's logits [R, K] (log-probs for

@@ -270,7 +270,7 @@ func TestNoiseMoments(t *testing.T) {
 			t.Fatal("same seed gave different noise")
 		}
 	}
-	if err := Fill(Noise(9), newRand(1), a); err == nil {
+	if err := Fill(Noise{}, newRand(1), a); err == nil {
 		t.Error("Fill accepted an unknown noise")
 	}
 }

@@ -8,62 +8,49 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Noise names a noise distribution that a sampler's input is filled from.
-type Noise int
-
-// The noise kinds.
-const (
-	StdNormal  Noise = iota // N(0, 1)
-	StdLaplace              // Laplace(0, 1)
-	Gumbel                  // Gumbel(0, 1)
-	Uniform                 // U[0, 1)
-)
-
-func (n Noise) String() string {
-	switch n {
-	case StdNormal:
-		return "normal"
-	case StdLaplace:
-		return "laplace"
-	case Gumbel:
-		return "gumbel"
-	case Uniform:
-		return "uniform"
-	}
-	return fmt.Sprintf("Noise(%d)", int(n))
+// Noise is a standard noise distribution that a sampler's input is filled
+// from; a family's own noise lives in the family's file.
+// The zero Noise is invalid.
+type Noise struct {
+	name string
+	draw func(*rand.Rand) float64
 }
 
-// Draw returns one draw of the noise n from r.
-func (n Noise) Draw(r *rand.Rand) float64 {
-	switch n {
-	case StdNormal:
-		return r.NormFloat64()
-	case StdLaplace:
-		for {
-			u := r.Float64() - 0.5 // [-0.5, 0.5)
-			if a := 1 - 2*math.Abs(u); a > 0 {
-				if u < 0 {
-					return math.Log(a)
-				}
-				return -math.Log(a)
-			}
-		}
-	case Gumbel:
+// The generic noise kinds.
+var (
+	StdNormal = Noise{name: "normal", draw: func(r *rand.Rand) float64 { return r.NormFloat64() }} // N(0, 1)
+	Gumbel    = Noise{name: "gumbel", draw: func(r *rand.Rand) float64 {                           // Gumbel(0, 1)
 		for {
 			if u := r.Float64(); u > 0 {
 				return -math.Log(-math.Log(u))
 			}
 		}
-	case Uniform:
-		return r.Float64()
+	}}
+	Uniform = Noise{name: "uniform", draw: func(r *rand.Rand) float64 { return r.Float64() }} // U[0, 1)
+)
+
+func (n Noise) String() string {
+	if n.draw == nil {
+		return "invalid noise"
 	}
-	return math.NaN()
+	return n.name
+}
+
+// Valid reports whether n is a noise kind (not the zero Noise).
+func (n Noise) Valid() bool { return n.draw != nil }
+
+// Draw returns one draw of the noise n from r (NaN for the zero Noise).
+func (n Noise) Draw(r *rand.Rand) float64 {
+	if n.draw == nil {
+		return math.NaN()
+	}
+	return n.draw(r)
 }
 
 // Fill fills the float32 or float64 tensor t in place with draws of n from
 // r, in row-major order (the same seed gives the same values).
 func Fill(n Noise, r *rand.Rand, t tensor.Tensor) error {
-	if n < StdNormal || n > Uniform {
+	if !n.Valid() {
 		return fmt.Errorf("fill: unknown noise %v", n)
 	}
 	switch d := t.Data().(type) {
@@ -83,9 +70,6 @@ func Fill(n Noise, r *rand.Rand, t tensor.Tensor) error {
 
 // FillNormal fills t with standard normal draws from r.
 func FillNormal(r *rand.Rand, t tensor.Tensor) error { return Fill(StdNormal, r, t) }
-
-// FillLaplace fills t with standard Laplace draws from r.
-func FillLaplace(r *rand.Rand, t tensor.Tensor) error { return Fill(StdLaplace, r, t) }
 
 // FillGumbel fills t with standard Gumbel draws from r.
 func FillGumbel(r *rand.Rand, t tensor.Tensor) error { return Fill(Gumbel, r, t) }

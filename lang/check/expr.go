@@ -156,10 +156,11 @@ func (sc *scope) sample(d *def) {
 		}
 		return
 	}
+	fam, _ := LookupFamily(name)
 	dist := &Dist{Family: name, Pos: syntax.Pos(call.Pos)}
 	n.Dist = dist
-	switch name {
-	case "Normal", "Laplace":
+	switch fam.Params {
+	case LocScale:
 		b, ok := c.bind(call, name, []param{{name: "loc", required: true, positional: true}, {name: "scale", required: true, positional: true}, {name: "shape"}})
 		if !ok {
 			return
@@ -188,8 +189,8 @@ func (sc *scope) sample(d *def) {
 			s = Shape(dims)
 		}
 		dist.Shape = s
-		n.Shape, n.Kind = s, Continuous
-	case "Bernoulli", "Categorical":
+		n.Shape, n.Kind = s, fam.Value
+	case LogitsOrProbs:
 		b, ok := c.bind(call, name, []param{{name: "logits"}, {name: "probs"}})
 		if !ok {
 			return
@@ -213,22 +214,17 @@ func (sc *scope) sample(d *def) {
 			return
 		}
 		s := p.Info().Shape
-		if name == "Bernoulli" {
-			dist.Shape = s
-			n.Shape, n.Kind = s, Continuous
-			if c.data == nil || d.name != c.data.Name {
-				e := c.errorf(a.Name.Pos, a.Name.EndPos, "a Bernoulli latent variable cannot be reparameterised")
-				e.Suggest = "use Bernoulli for observed data, or Categorical(logits: ...) with 2 classes for a binary latent"
-			}
-			return
-		}
-		if len(s) != 1 || s[0] < 2 {
+		if fam.Classes && (len(s) != 1 || s[0] < 2) {
 			in := p.Info()
-			c.errorAt(in.Pos, in.End, "Categorical needs a vector of at least 2 class scores, got shape %s", s)
+			c.errorAt(in.Pos, in.End, "%s needs a vector of at least 2 class scores, got shape %s", name, s)
 			return
 		}
 		dist.Shape = s
-		n.Shape, n.Kind = s, Discrete
+		n.Shape, n.Kind = s, fam.Value
+		if fam.DataOnly != "" && (c.data == nil || d.name != c.data.Name) {
+			e := c.errorf(a.Name.Pos, a.Name.EndPos, "a %s latent variable cannot be reparameterised", name)
+			e.Suggest = fam.DataOnly
+		}
 	}
 }
 

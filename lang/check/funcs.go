@@ -20,20 +20,8 @@ func FuncNames() []string {
 	return names
 }
 
-// DistNames returns the distribution names.
-func DistNames() []string { return []string{"Bernoulli", "Categorical", "Laplace", "Normal"} }
-
 func isFunc(name string) bool {
 	for _, f := range FuncNames() {
-		if f == name {
-			return true
-		}
-	}
-	return false
-}
-
-func isDist(name string) bool {
-	for _, f := range DistNames() {
 		if f == name {
 			return true
 		}

@@ -227,11 +227,11 @@ type Node struct {
 
 // Dist is a distribution with its parameters.
 type Dist struct {
-	Family string // Normal, Laplace, Bernoulli, Categorical
-	Loc    Expr   // Normal, Laplace
-	Scale  Expr   // Normal, Laplace
-	Logits Expr   // Bernoulli, Categorical
-	Probs  Expr   // Bernoulli, Categorical
+	Family string // a Family's name (see LookupFamily)
+	Loc    Expr   // LocScale families
+	Scale  Expr   // LocScale families
+	Logits Expr   // LogitsOrProbs families, when given logits
+	Probs  Expr   // LogitsOrProbs families, when given probs
 	Shape  Shape
 	Pos    diag.Pos
 }

@@ -2,6 +2,7 @@ package check
 
 import (
 	"sort"
+	"strings"
 
 	"ssdgm/lang/diag"
 	"ssdgm/lang/syntax"
@@ -21,7 +22,7 @@ func (c *checker) vars(es, ds *scope) []*Var {
 		switch {
 		case dn == nil:
 			e := c.errorAt(c.dataPos, diag.Pos{}, "the data variable `%s` is not observed in the decoder", c.data.Name)
-			e.Suggest = "add `" + c.data.Name + " ~ Bernoulli(logits: ...)` (or Normal, Laplace) to the decoder"
+			e.Suggest = "add `" + c.data.Name + " ~ Bernoulli(logits: ...)` (or " + strings.Join(locScaleNames(), ", ") + ") to the decoder"
 		case dn.Op != Sample:
 			e := c.errorAt(dn.Pos, dn.End, "the data variable `%s` must be drawn in the decoder with `~`, not computed with `=`", c.data.Name)
 			e.Notes = []diag.Note{{Pos: c.dataPos, Msg: "declared as data here"}}
