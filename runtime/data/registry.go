@@ -66,6 +66,14 @@ func registry() []entry {
 			open:   openSVHN,
 		},
 		{
+			name:   ColourDigitsName,
+			doc:    "colour digits: MNIST padded to 32×32 with seeded random stroke and background colours, an SVHN stand-in (generated in memory)",
+			shape:  func(Options) [3]int { return [3]int{3, 32, 32} },
+			schema: func(Options) Schema { return Schema{digitLabel()} },
+			locate: locateMNIST,
+			open:   openColourDigits,
+		},
+		{
 			name: "multimnist",
 			doc:  "multi-MNIST: non-overlapping MNIST digits on a canvas, generated (seeded) and cached",
 			shape: func(o Options) [3]int {
