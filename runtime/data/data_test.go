@@ -86,7 +86,7 @@ func TestSubsetAndValidate(t *testing.T) {
 }
 
 func TestRegistry(t *testing.T) {
-	if got := strings.Join(Names(), " "); got != "mnist fashion-mnist yaleb svhn multimnist" {
+	if got := strings.Join(Names(), " "); got != "mnist fashion-mnist yaleb svhn mnist-colour multimnist" {
 		t.Errorf("names %s", got)
 	}
 	_, err := Open("minst", Options{})
