@@ -189,7 +189,7 @@ func TestEnumerationExact(t *testing.T) {
 // branches, importance weighting and enumeration) against central finite
 // differences.
 func TestObjectiveGradient(t *testing.T) {
-	for _, spec := range []string{"tiny_m2.ssdgm", "tiny_zfirst.ssdgm"} {
+	for _, spec := range []string{"tiny_m2.ssdgm", "tiny_zfirst.ssdgm", "tiny_cb.ssdgm"} {
 		t.Run(spec, func(t *testing.T) {
 			p, _ := compileTiny(t, spec, Options{Labelled: 3, Unlabelled: 2, Samples: 2, Alpha: 3, SupWeight: 0.4})
 			xl, y := tinyData(3, 4)

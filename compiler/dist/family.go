@@ -38,7 +38,7 @@ type Family struct {
 
 // families returns every family the compiler lowers.
 func families() []*Family {
-	return []*Family{normal(), laplace(), bernoulli(), categorical()}
+	return []*Family{normal(), laplace(), bernoulli(), categorical(), contBern()}
 }
 
 // Lookup returns the family called name.

@@ -34,7 +34,7 @@ type Family struct {
 // families returns every distribution family, in the order messages list
 // them.
 func families() []Family {
-	return []Family{normalFamily(), laplaceFamily(), bernoulliFamily(), categoricalFamily()}
+	return []Family{normalFamily(), laplaceFamily(), bernoulliFamily(), categoricalFamily(), contBernFamily()}
 }
 
 // LookupFamily returns the family called name.
