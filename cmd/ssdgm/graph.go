@@ -3,21 +3,25 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"strings"
 
 	"ssdgm/lang/dot"
 	"ssdgm/runtime/atomicfile"
 )
 
-const graphUsage = `usage: ssdgm graph [-o out.dot] FILE
+const graphUsage = `usage: ssdgm graph [-T svg|png] [-o FILE] FILE
 
 Writes the encoder and decoder of a checked spec as a Graphviz DOT
 picture: observed data shaded, supervised variables double-circled,
-deterministic values as dashed boxes, repeats as plates. Render it with
-` + "`dot -Tpng out.dot -o out.png`."
+deterministic values as dashed boxes, repeats as plates. -T svg or -T png
+renders it through Graphviz's dot program (Debian/Ubuntu: apt-get install
+graphviz); without -T the DOT text is written.`
 
 func runGraph(e *env, args []string) int {
 	fs := newFlags(e, "graph", graphUsage)
-	out := fs.String("o", "", "write the DOT text to this file instead of stdout")
+	out := fs.String("o", "", "write to this `FILE` instead of stdout")
+	format := fs.String("T", "", "render through Graphviz's dot: `svg` or png (default: the DOT text)")
 	source := fs.Bool("source", e.tty, "show the source line under each problem")
 	files, ok := parseFlags(e, fs, graphUsage, args)
 	if !ok {
@@ -25,6 +29,10 @@ func runGraph(e *env, args []string) int {
 	}
 	if len(files) != 1 {
 		fmt.Fprintln(e.stderr, graphUsage)
+		return exitUsage
+	}
+	if *format != "" && !slices.Contains(dot.Formats(), *format) {
+		fmt.Fprintf(e.stderr, "ssdgm graph: -T %s: want one of %s (or no -T for the DOT text)\n", *format, strings.Join(dot.Formats(), ", "))
 		return exitUsage
 	}
 	m, _ := loadModel(e, files[0], *source)
@@ -36,11 +44,19 @@ func runGraph(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "ssdgm graph: %v\n", err)
 		return exitFail
 	}
+	b := buf.Bytes()
+	if *format != "" {
+		var err error
+		if b, err = dot.Render(b, *format); err != nil {
+			fmt.Fprintf(e.stderr, "ssdgm graph: %v\n", err)
+			return exitFail
+		}
+	}
 	if *out == "" {
-		_, _ = e.stdout.Write(buf.Bytes())
+		_, _ = e.stdout.Write(b)
 		return exitOK
 	}
-	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := writeFileAtomic(*out, b); err != nil {
 		fmt.Fprintf(e.stderr, "ssdgm graph: %v\n", err)
 		return exitFail
 	}

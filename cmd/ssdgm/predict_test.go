@@ -42,7 +42,8 @@ func testPredict(t *testing.T, run, tmp string) {
 	}
 	evalErr := regexp.MustCompile(`err_y ([0-9.]+)%`).FindStringSubmatch(evalOut)
 	csvPath := filepath.Join(tmp, "pred.csv")
-	_, errOut, code = ssdgm(t, "predict", run, idx, "-o", csvPath)
+	// eval reads the last checkpoint; predict's default is the best one.
+	_, errOut, code = ssdgm(t, "predict", run, idx, "-o", csvPath, "--checkpoint", "last")
 	if code != 0 {
 		t.Fatalf("predict: exit %d: %s", code, errOut)
 	}
@@ -80,7 +81,7 @@ func testPredict(t *testing.T, run, tmp string) {
 	npyPath := filepath.Join(tmp, "a.npy")
 	b, _ := pictures.EncodeNPY([]int{1, 28, 28}, img0)
 	os.WriteFile(npyPath, b, 0o644)
-	stdout, errOut, code := ssdgm(t, "predict", run, pngPath, pgmPath, npyPath, folder)
+	stdout, errOut, code := ssdgm(t, "predict", run, pngPath, pgmPath, npyPath, folder, "--checkpoint", "last")
 	if code != 0 {
 		t.Fatalf("predict on files: exit %d: %s", code, errOut)
 	}
@@ -97,6 +98,11 @@ func testPredict(t *testing.T, run, tmp string) {
 		}
 	}
 
+	// The default checkpoint is the best one, as in ssdgm sample.
+	if _, errOut, code := ssdgm(t, "predict", run, pngPath); code != 0 || !strings.Contains(errOut, "(best checkpoint: step ") {
+		t.Errorf("default checkpoint: exit %d %s", code, errOut)
+	}
+
 	// JSON and .npy outputs.
 	stdout, errOut, code = ssdgm(t, "predict", run, pngPath, "--format", "json", "--latents")
 	var js []map[string]any
@@ -104,7 +110,7 @@ func testPredict(t *testing.T, run, tmp string) {
 		t.Errorf("json: exit %d %s\n%s", code, errOut, stdout)
 	}
 	npyOut := filepath.Join(tmp, "pred.npy")
-	_, errOut, code = ssdgm(t, "predict", run, pngPath, pgmPath, "-o", npyOut)
+	_, errOut, code = ssdgm(t, "predict", run, pngPath, pgmPath, "-o", npyOut, "--checkpoint", "last")
 	if shape, vals, err := pictures.ReadNPY(npyOut); code != 0 || err != nil || !slices.Equal(shape, []int{2, 2}) || strconv.Itoa(int(vals[0])) != recs[1][1] {
 		t.Errorf("npy: exit %d %s, %v %v %v", code, errOut, shape, vals, err)
 	}

@@ -2,6 +2,7 @@ package dot
 
 import (
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -45,5 +46,42 @@ func TestPicture(t *testing.T) {
 	}
 	if strings.Count(out, "{") != strings.Count(out, "}") {
 		t.Error("unbalanced braces")
+	}
+}
+
+// TestRender renders a shipped spec through Graphviz when it is installed
+// and checks the picture's kind; without dot it checks the error names
+// the package to install.
+func TestRender(t *testing.T) {
+	var b strings.Builder
+	if err := Write(&b, model(t, "../../specs/mnist.ssdgm")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("dot"); err != nil {
+		_, err := Render([]byte(b.String()), "svg")
+		if err != ErrNoDot || !strings.Contains(err.Error(), "apt-get install graphviz") {
+			t.Errorf("without dot: %v", err)
+		}
+		t.Skip("Graphviz's dot is not installed (apt-get install graphviz); checked only the error")
+	}
+	svg, err := Render([]byte(b.String()), "svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "<svg") || !strings.Contains(string(svg), ">digit<") && !strings.Contains(string(svg), ">y<") {
+		t.Errorf("not an SVG of the model: %.300s", svg)
+	}
+	png, err := Render([]byte(b.String()), "png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(png), "\x89PNG") {
+		t.Errorf("not a PNG: %.20q", png)
+	}
+	if _, err := Render([]byte("digraph { a -> }"), "svg"); err == nil || !strings.Contains(err.Error(), "dot -Tsvg") {
+		t.Errorf("bad DOT: %v", err)
+	}
+	if _, err := Render(nil, "pdf"); err == nil {
+		t.Error("pdf: no error")
 	}
 }
