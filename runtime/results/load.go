@@ -315,9 +315,19 @@ func (r *Run) ValColumn() (string, bool) {
 	return "", false
 }
 
-// Best returns the index of the metrics row with the best validation
-// value (ties: the later epoch), or -1 when no row has one.
+// Best returns the index of the metrics row of the best validation
+// epoch, or -1 when no row has a validation value: the epoch training
+// recorded in a best_epoch column when there is one, else the row with
+// the lowest err_val_* (highest elbo_val), the earlier epoch on a tie as
+// training chooses its best checkpoint.
 func (r *Run) Best() int {
+	if e, ok := r.Last("best_epoch"); ok {
+		for i, row := range r.Rows {
+			if row["epoch"] == e {
+				return i
+			}
+		}
+	}
 	col, lower := r.ValColumn()
 	if col == "" {
 		return -1
@@ -331,7 +341,7 @@ func (r *Run) Best() int {
 		if !lower {
 			v = -v
 		}
-		if v <= bestV {
+		if v < bestV {
 			best, bestV = i, v
 		}
 	}
