@@ -197,7 +197,7 @@ func (p *Program) lowerObserved(name string, B int, obs map[*check.Var]bool, eva
 			b.enum = append(b.enum, enumSlot{key: slotKey{v, s}, k: v.Classes, stride: E})
 			E *= v.Classes
 			if E > p.opts.MaxEnumeration {
-				return nil, lowerError(v.Enc.Pos, "enumerating `%s` would multiply the %s batch by more than %d; relax it instead (run config: discrete: {vars: {%s: relax}})", v.Name, name, p.opts.MaxEnumeration, v.Name)
+				return nil, lowerError(v.Enc.Pos, "enumerating `%s` would multiply the %s batch by at least %d rows per data point, more than the %d allowed; relax it instead (run config: discrete: {vars: {%s: relax}})", v.Name, name, E, p.opts.MaxEnumeration, v.Name)
 			}
 		}
 	}
