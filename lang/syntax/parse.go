@@ -172,6 +172,9 @@ func badChar(src []byte, p diag.Pos) diag.Diagnostic {
 			line = line[:i]
 		}
 		i := bytes.IndexRune(line, r)
+		if c := bytes.Index(line, []byte("//")); c >= 0 && c < i {
+			i = -1 // the quote closing it is in a comment
+		}
 		if i < 0 {
 			return diag.Diagnostic{Pos: p, End: end,
 				Msg:     fmt.Sprintf("string not closed: the %s here starts a string that does not end on this line", quoteName(r)),
