@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -30,13 +31,34 @@ func SlotName(v *check.Var, slot int) string { return slotName(v, slot) }
 // dist.Family.Mean). It is how samples, reconstructions and analogies are
 // drawn.
 type Generator struct {
-	p *Program
-	b *branch
+	p     *Program
+	b     *branch
+	shown map[string]*G.Value // decoder values read out of each run
 }
 
 // NewGenerator builds a generator for batches of B rows with the latents
 // named in fixed taken from inputs.
 func NewGenerator(m *check.Model, w *Weights, B int, fixed []string) (g *Generator, err error) {
+	return NewGeneratorValues(m, w, B, fixed, nil)
+}
+
+// DecoderValues returns the names of the decoder's deterministic values
+// (`name = expr` outside repeats), in decoder order: what
+// NewGeneratorValues can show.
+func DecoderValues(m *check.Model) []string {
+	var out []string
+	for _, n := range m.Decoder.Nodes {
+		if n.Op == check.Let && n.Repeat == nil {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+// NewGeneratorValues is NewGenerator that also reads, in every Run, the
+// decoder's deterministic values named in show (see DecoderValues): Values
+// returns them after Run.
+func NewGeneratorValues(m *check.Model, w *Weights, B int, fixed, show []string) (g *Generator, err error) {
 	p := &Program{Model: m, opts: Options{Samples: 1, Unlabelled: B, MaxEnumeration: 1}, dt: w.Params.Dtype(), w: w, g: G.NewGraph()}
 	defer func() {
 		if r := recover(); r != nil {
@@ -59,8 +81,30 @@ func NewGenerator(m *check.Model, w *Weights, B int, fixed []string) (g *Generat
 	if err := b.lower(); err != nil {
 		return nil, err
 	}
+	g = &Generator{p: p, b: b, shown: map[string]*G.Value{}}
+	for _, name := range show {
+		n := m.Decoder.Node(name)
+		if n == nil || n.Op != check.Let || n.Repeat != nil {
+			return nil, fmt.Errorf("%q is not a deterministic value of the decoder of %s; it has: %s", name, m.Name, strings.Join(DecoderValues(m), ", "))
+		}
+		val := new(G.Value)
+		b.read(b.dec[nodeKey{n, -1}], val)
+		g.shown[name] = val
+	}
 	p.vm = G.NewTapeMachine(p.g)
-	return &Generator{p: p, b: b}, nil
+	return g, nil
+}
+
+// Values returns the shown decoder values of the last Run, by name: B rows
+// of each value's size.
+func (g *Generator) Values() map[string][]float32 {
+	out := map[string][]float32{}
+	for name, v := range g.shown {
+		if *v != nil {
+			out[name] = float32s(*v)
+		}
+	}
+	return out
 }
 
 // Close releases the machine.

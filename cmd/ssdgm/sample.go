@@ -27,10 +27,15 @@ training writes to RUN/pictures, on demand):
   prior        N×N samples from the prior; --set var=value fixes latents,
                e.g. --set y=7 (a class index) or --set light=0,0,1 (a vector)
   recon        test inputs over their reconstructions
+  values       rows: test images; columns: input, reconstruction and the
+               decoder's named values (--show albedo,shading,normals; default
+               every value shaped like the image), normals as RGB
   analogy      rows: test images; columns: every value of a discrete
                supervised variable (--var), decoded with the row's style
   conditional  row k: samples with the discrete supervised variable = k
   sweep        a continuous supervised variable swept, one row per component
+  relight      a test image with a supervised direction (a 3-vector, --var)
+               moved in azimuth and in elevation over the range of its labels
   traverse     the most active unsupervised latent dimensions over [-3, 3]
   latent       the unsupervised latents of test points, PCA to 2-D
   curves       the learning curves of RUN/metrics.csv
@@ -53,6 +58,7 @@ func runSample(e *env, args []string) int {
 	split := fs.String("split", "test", "split the test images come from: test or val")
 	seed := fs.Uint64("seed", 1, "seed of the prior samples")
 	npy := fs.Bool("npy", false, "also write the values as a .npy file beside the picture")
+	show := fs.String("show", "", "decoder values of a values picture, `a,b,c` (default: every value shaped like the image)")
 	var sets setFlags
 	fs.Var(&sets, "set", "fix a latent of the prior samples, `var=value` (repeatable)")
 	source := fs.Bool("source", e.tty, "show the source line under each spec problem")
@@ -80,6 +86,9 @@ func runSample(e *env, args []string) int {
 	}
 	if *split != "test" && *split != "val" {
 		return usageErr("--split must be test or val, got %q", *split)
+	}
+	if *show != "" && *kind != pictures.Values {
+		return usageErr("--show names the decoder values of --kind values")
 	}
 	if len(sets) > 0 && *kind != pictures.Prior {
 		return usageErr("--set fixes latents of prior samples: use it with --kind prior")
@@ -135,6 +144,9 @@ func runSample(e *env, args []string) int {
 		return fail(fmt.Errorf("checkpoint %s: %w", path, err))
 	}
 	opt := pictures.Options{Model: m, Weights: w, N: *n, Seed: *seed, NPY: *npy, Note: fmt.Sprintf("step %d", c.Step)}
+	if *show != "" {
+		opt.Show = strings.Split(*show, ",")
+	}
 	trainN := max(cfg.MaxTrain, 1)
 	if *kind != pictures.Prior && *kind != pictures.Conditional {
 		s, tn, err := sampleSplit(m, cfg, *split)

@@ -37,11 +37,13 @@ const (
 	Latent      = "latent"      // unsupervised latents of test points, PCA to 2-D, coloured by label
 	Prior       = "prior"       // samples from the prior, some latents optionally fixed
 	Curves      = "curves"      // learning curves from metrics.csv
+	Values      = "values"      // rows: test images; columns: input, reconstruction, named decoder values
+	Relight     = "relight"     // a test image under a supervised direction moved in azimuth and elevation
 )
 
 // Kinds lists the picture kinds in the order WriteAll draws them.
 func Kinds() []string {
-	return []string{Recon, Analogy, Conditional, Sweep, Traverse, Latent, Prior, Curves}
+	return []string{Recon, Values, Analogy, Conditional, Sweep, Relight, Traverse, Latent, Prior, Curves}
 }
 
 // Options say what to draw from.
@@ -64,6 +66,9 @@ type Options struct {
 	NPY bool
 	// Note is appended to every caption, e.g. "epoch 3".
 	Note string
+	// Show names the decoder values a values picture draws; empty: every
+	// value shaped like the image.
+	Show []string
 }
 
 // encBatch is the batch size of the encoder.
@@ -136,14 +141,19 @@ func (d *Drawer) Vars(kind string) []string {
 			out = append(out, v.Name)
 		}
 	}
+	if kind == Relight {
+		return d.directions()
+	}
 	return out
 }
 
 // Applies reports whether a kind can be drawn for the model and split.
 func (d *Drawer) Applies(kind string) bool {
 	switch kind {
-	case Analogy, Conditional, Sweep:
+	case Analogy, Conditional, Sweep, Relight:
 		return len(d.Vars(kind)) > 0 && (kind == Conditional || d.hasTest())
+	case Values:
+		return d.hasTest() && (len(d.opt.Show) > 0 || len(d.showable()) > 0)
 	case Recon:
 		return d.hasTest()
 	case Traverse, Latent:
@@ -181,10 +191,11 @@ func FileName(kind, v string) string {
 // ("" for the first that applies); fixed gives, for prior, latents held at
 // one value for every sample (see ParseSet).
 func (d *Drawer) Draw(kind, v string, fixed map[string][]float32, path string) error {
-	if kind == Analogy || kind == Conditional || kind == Sweep {
+	if kind == Analogy || kind == Conditional || kind == Sweep || kind == Relight {
 		vars := d.Vars(kind)
 		if len(vars) == 0 {
-			return fmt.Errorf("%s pictures need a %s supervised variable, and %s has none", kind, map[bool]string{true: "continuous", false: "discrete"}[kind == Sweep], d.m.Name)
+			what := map[string]string{Analogy: "discrete", Conditional: "discrete", Sweep: "continuous", Relight: "3-vector (direction)"}[kind]
+			return fmt.Errorf("%s pictures need a %s supervised variable, and %s has none", kind, what, d.m.Name)
 		}
 		if v == "" {
 			v = vars[0]
@@ -209,6 +220,10 @@ func (d *Drawer) Draw(kind, v string, fixed map[string][]float32, path string) e
 		p, err = d.conditional(v)
 	case Sweep:
 		p, err = d.sweep(v)
+	case Relight:
+		p, err = d.relight(v)
+	case Values:
+		p, err = d.values(d.opt.Show)
 	case Traverse:
 		p, err = d.traverse()
 	case Prior:
@@ -267,6 +282,7 @@ type picture struct {
 	imgs       []float32 // rows×cols images, rows first
 	rows, cols int
 	caption    string
+	shape      [3]int // C, H, W of each image; zero: the data's
 }
 
 // write draws p (and its .npy, shaped rows × cols × C × H × W).
@@ -275,7 +291,11 @@ func (d *Drawer) write(p *picture, path string) error {
 	if d.opt.Note != "" {
 		caption += " [" + d.opt.Note + "]"
 	}
-	img, err := captioned(p.imgs, d.shape, p.rows, p.cols, d.gopt, caption)
+	shape := d.shape
+	if p.shape != [3]int{} {
+		shape = p.shape
+	}
+	img, err := captioned(p.imgs, shape, p.rows, p.cols, d.gopt, caption)
 	if err != nil {
 		return err
 	}
@@ -283,7 +303,7 @@ func (d *Drawer) write(p *picture, path string) error {
 		return err
 	}
 	if d.opt.NPY {
-		return WriteNPY(npyPath(path), []int{p.rows, p.cols, d.shape[0], d.shape[1], d.shape[2]}, p.imgs)
+		return WriteNPY(npyPath(path), []int{p.rows, p.cols, shape[0], shape[1], shape[2]}, p.imgs)
 	}
 	return nil
 }

@@ -255,8 +255,8 @@ func TestParseSet(t *testing.T) {
 		"lihgt=0,0,1": "faces has no latent variable \"lihgt\"; did you mean `light`?",
 		"qqq=1":       "faces has no latent variable \"qqq\" (its latents: person, light, z)",
 		"x=1":         "\"x\" is the data of faces",
-		"person=38":   "person is categorical over 38 classes (../../specs/faces.ssdgm:44:3): want a class index 0..37, got \"38\"",
-		"light=0,1":   "light is a real vector of 3 values (../../specs/faces.ssdgm:45:3): want 3 comma-separated numbers such as 0,0,0, got \"0,1\"",
+		"person=38":   "person is categorical over 38 classes (../../specs/faces.ssdgm:50:3): want a class index 0..37, got \"38\"",
+		"light=0,1":   "light is a real vector of 3 values (../../specs/faces.ssdgm:51:3): want 3 comma-separated numbers such as 0,0,0, got \"0,1\"",
 		"light":       "want var=value",
 	} {
 		if _, _, err := ParseSet(m, set); err == nil || !strings.Contains(err.Error(), want) {
