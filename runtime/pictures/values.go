@@ -199,6 +199,6 @@ func (d *Drawer) relight(name string) (*picture, error) {
 		return nil, err
 	}
 	return &picture{imgs: withInput(d.opt.Split.Image(0), means, 2, steps), rows: 2, cols: steps + 1,
-		caption: fmt.Sprintf("relighting with %s: the first column is test image 0; row 1 moves the azimuth from %.0f° to %.0f° at elevation 0, row 2 the elevation from %.0f° to %.0f° at azimuth 0 (the range of the labels; camera frame, azimuth positive to the viewer's left), every other latent at the image's inferred value",
+		caption: fmt.Sprintf("relighting with %s: the first column is test image 0; row 1 moves the azimuth from %.0f to %.0f degrees at elevation 0, row 2 the elevation from %.0f to %.0f degrees at azimuth 0 (the range of the labels; camera frame, azimuth positive to the viewer's left), every other latent at the image's inferred value",
 			name, aLo, aHi, eLo, eHi)}, nil
 }
