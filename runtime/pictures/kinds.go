@@ -72,9 +72,12 @@ func (d *Drawer) analogy(name string) (*picture, error) {
 	if err != nil {
 		return nil, err
 	}
-	K, n := v.Classes, len(rows)
+	// Many classes (38 identities) would make a picture too wide to read:
+	// show at most maxAnalogy of them, evenly spaced.
+	classes := analogyClasses(v.Classes)
+	K, n := len(classes), len(rows)
 	fixed := c.repeat(n*K, func(r int) int { return r / K })
-	oneHot(fixed.vals[v.Name], K, func(r int) int { return r % K })
+	oneHot(fixed.vals[v.Name], v.Classes, func(r int) int { return classes[r%K] })
 	means, err := d.generate(d.latentNames(), fixed.vals, n*K)
 	if err != nil {
 		return nil, err
@@ -85,9 +88,27 @@ func (d *Drawer) analogy(name string) (*picture, error) {
 		imgs = append(imgs, d.opt.Split.Image(rows[i])...)
 		imgs = append(imgs, means[i*K*size:(i+1)*K*size]...)
 	}
+	which := fmt.Sprintf("0, 1, ..., %d", v.Classes-1)
+	if K < v.Classes {
+		which = strings.Trim(strings.Join(strings.Fields(fmt.Sprint(classes)), ", "), "[]") + fmt.Sprintf(" (%d of %d)", K, v.Classes)
+	}
 	return &picture{imgs: imgs, rows: n, cols: K + 1,
-		caption: fmt.Sprintf("analogies for %s: each row a test image (first column) decoded with its inferred other latents (its style) and %s = 0, 1, ..., %d in the next columns%s",
-			name, name, K-1, d.clampNote(truth))}, nil
+		caption: fmt.Sprintf("analogies for %s: each row a test image (first column) decoded with its inferred other latents (its style) and %s = %s in the next columns%s",
+			name, name, which, d.clampNote(truth))}, nil
+}
+
+// maxAnalogy is the most classes an analogy picture shows.
+const maxAnalogy = 12
+
+// analogyClasses returns the classes an analogy shows: all of k, or
+// maxAnalogy of them evenly spaced.
+func analogyClasses(k int) []int {
+	n := min(k, maxAnalogy)
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i * k / n
+	}
+	return out
 }
 
 // oneHot overwrites the rows of vals (K values each) with one-hot rows of

@@ -114,3 +114,14 @@ func TestRelightPicture(t *testing.T) {
 		t.Errorf("relight person: %v", err)
 	}
 }
+
+// TestAnalogyClasses: an analogy shows every class up to maxAnalogy, and
+// evenly spaced ones beyond (38 identities: 12 columns).
+func TestAnalogyClasses(t *testing.T) {
+	if got := analogyClasses(10); !slices.Equal(got, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Errorf("10 classes: %v", got)
+	}
+	if got := analogyClasses(38); !slices.Equal(got, []int{0, 3, 6, 9, 12, 15, 19, 22, 25, 28, 31, 34}) {
+		t.Errorf("38 classes: %v", got)
+	}
+}
