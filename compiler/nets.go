@@ -68,18 +68,33 @@ func (w *Weights) add(n *check.Net, r *rand.Rand) error {
 		net, err = nn.NewLinear(w.Params, n.Name, r, n.In.Size(), n.Out, act)
 	case "mlp":
 		net, err = nn.NewMLP(w.Params, n.Name, r, n.In.Size(), n.Hidden, n.Out, act, outAct)
-	case "conv":
-		net, err = nn.NewConv2d(w.Params, n.Name, r, n.In, n.Channels, n.Kernel, n.Stride, n.Padding, act, outAct)
-	case "deconv":
-		net, err = nn.NewConvTranspose2d(w.Params, n.Name, r, n.In, n.Channels, n.Kernel, n.Stride, n.Padding, act, outAct)
 	default:
-		return fmt.Errorf("unknown network kind %s", n.Kind)
+		name, ok := check.ImageBlock(n.Kind)
+		build := imageBlocks()[name]
+		if !ok || build == nil {
+			return fmt.Errorf("unknown network kind %s", n.Kind)
+		}
+		c, err := build(w.Params, n.Name, r, n.In, n.Channels, n.Kernel, n.Stride, n.Padding, act, outAct)
+		if err != nil {
+			return err
+		}
+		net = c
 	}
 	if err != nil {
 		return err
 	}
 	w.nets[n.Name] = net
 	return nil
+}
+
+// imageBlock builds an image network: a stack of layers of the given
+// channels over an input image of shape in.
+type imageBlock func(ps *nn.Params, name string, r *rand.Rand, in []int, channels []int, kernel, stride, padding int, act, outAct ops.Act) (*nn.Conv, error)
+
+// imageBlocks maps the block an image kind names (check.ImageBlock) to its
+// compiler/nn constructor.
+func imageBlocks() map[string]imageBlock {
+	return map[string]imageBlock{"Conv2d": nn.NewConv2d, "ConvTranspose2d": nn.NewConvTranspose2d}
 }
 
 // NetParams returns the number of parameter values of each network, in

@@ -183,8 +183,8 @@ func NetParamCount(n *Net) int64 {
 	case "gru":
 		in, h := n.In.elements(), int64(n.Hidden[0])
 		p = addSat(addSat(mulSat(3, mulSat(in, h)), mulSat(3, mulSat(h, h))), mulSat(4, h))
-	case "conv", "deconv":
-		if len(n.In) != 3 {
+	default:
+		if _, ok := lookupImageKind(n.Kind); !ok || len(n.In) != 3 {
 			return 0
 		}
 		cin, kk := int64(n.In[0]), mulSat(int64(n.Kernel), int64(n.Kernel))
@@ -212,20 +212,15 @@ func netLayers(n *Net) []int64 {
 		}
 	case "gru":
 		out = append(out, int64(n.Hidden[0]))
-	case "conv", "deconv":
-		if len(n.In) != 3 {
+	default:
+		ik, ok := lookupImageKind(n.Kind)
+		if !ok || len(n.In) != 3 {
 			return nil
 		}
 		h, w := int64(n.In[1]), int64(n.In[2])
 		k, s, pad := int64(n.Kernel), int64(n.Stride), int64(n.Padding)
 		for _, ch := range n.Channels {
-			if n.Kind == "conv" {
-				h = (addSat(h, 2*pad)-k)/s + 1
-				w = (addSat(w, 2*pad)-k)/s + 1
-			} else {
-				h = addSat(mulSat(h-1, s), k) - 2*pad
-				w = addSat(mulSat(w-1, s), k) - 2*pad
-			}
+			h, w = ik.size(h, k, s, pad), ik.size(w, k, s, pad)
 			out = append(out, mulSat(int64(ch), mulSat(max(h, 0), max(w, 0))))
 		}
 	}

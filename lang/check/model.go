@@ -148,10 +148,10 @@ type Var struct {
 // Net is a named network; its input shape is inferred from its first use.
 type Net struct {
 	Name     string
-	Kind     string // linear, mlp, conv, deconv, gru
+	Kind     string // a network kind (netKindNames)
 	Out      int    // linear, mlp (0: no output layer)
 	Hidden   []int  // mlp hidden sizes; gru: Hidden[0] is the state size
-	Channels []int  // conv, deconv
+	Channels []int  // image kinds (imageKinds)
 	Kernel   int
 	Stride   int
 	Padding  int

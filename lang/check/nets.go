@@ -9,17 +9,23 @@ import (
 
 // netKinds lists the network kinds and their parameters.
 func netKinds() map[string][]param {
-	return map[string][]param{
+	kinds := map[string][]param{
 		"linear": {{name: "out", required: true, positional: true}, {name: "act"}},
 		"mlp":    {{name: "hidden", required: true, positional: true}, {name: "out"}, {name: "act"}, {name: "out_act"}},
-		"conv":   {{name: "channels", required: true, positional: true}, {name: "kernel"}, {name: "stride"}, {name: "padding"}, {name: "act"}, {name: "out_act"}},
-		"deconv": {{name: "channels", required: true, positional: true}, {name: "kernel"}, {name: "stride"}, {name: "padding"}, {name: "act"}, {name: "out_act"}},
 		"gru":    {{name: "hidden", required: true, positional: true}},
 	}
+	for _, k := range imageKinds() {
+		kinds[k.name] = []param{{name: "channels", required: true, positional: true}, {name: "kernel"}, {name: "stride"}, {name: "padding"}, {name: "act"}, {name: "out_act"}}
+	}
+	return kinds
 }
 
 func netKindNames() []string {
-	return []string{"linear", "mlp", "conv", "deconv", "gru"}
+	names := []string{"linear", "mlp"}
+	for _, k := range imageKinds() {
+		names = append(names, k.name)
+	}
+	return append(names, "gru")
 }
 
 // netDecl checks a `net` declaration and returns the network it declares.
@@ -93,28 +99,25 @@ func (c *checker) netDecl(d *syntax.NetDecl) *Net {
 			c.errorf(d.Kind.Pos, d.Kind.EndPos, "an mlp needs at least one layer: give `hidden` a size or add `out`")
 			good = false
 		}
-	case "conv", "deconv":
+	case "gru":
+		h := intOr("hidden", 0, 1)
+		n.Hidden = []int{h}
+	default:
+		ik, _ := lookupImageKind(kind)
 		n.Channels = listOr("channels")
 		if len(n.Channels) == 0 && good {
 			c.errorf(d.Kind.Pos, d.Kind.EndPos, "%s needs at least one layer in `channels`", kind)
 			good = false
 		}
-		if kind == "conv" {
-			n.Kernel = intOr("kernel", 3, 1)
-			n.Stride = intOr("stride", 1, 1)
-			n.Padding = intOr("padding", n.Kernel/2, 0)
-			n.Act = actOr("act", "relu")
-			n.OutAct = actOr("out_act", n.Act)
-		} else {
-			n.Kernel = intOr("kernel", 4, 1)
-			n.Stride = intOr("stride", 2, 1)
-			n.Padding = intOr("padding", 1, 0)
-			n.Act = actOr("act", "relu")
-			n.OutAct = actOr("out_act", "none")
+		n.Kernel = intOr("kernel", ik.kernel, 1)
+		n.Stride = intOr("stride", ik.stride, 1)
+		n.Padding = intOr("padding", ik.padding(n.Kernel), 0)
+		n.Act = actOr("act", "relu")
+		outAct := ik.outAct
+		if outAct == "" {
+			outAct = n.Act
 		}
-	case "gru":
-		h := intOr("hidden", 0, 1)
-		n.Hidden = []int{h}
+		n.OutAct = actOr("out_act", outAct)
 	}
 	if !good {
 		return nil
@@ -139,19 +142,15 @@ func netOut(n *Net, in Shape) (Shape, string) {
 			return nil, fmt.Sprintf("gru `%s` needs a vector input, got shape %s; flatten it first with flatten(...)", n.Name, in)
 		}
 		return Shape{n.Hidden[0]}, ""
-	case "conv", "deconv":
+	}
+	if ik, ok := lookupImageKind(n.Kind); ok {
 		if len(in) != 3 {
 			return nil, fmt.Sprintf("%s `%s` needs an image input [channels, height, width], got shape %s; reshape it first with reshape(..., [c, h, w])", n.Kind, n.Name, in)
 		}
 		h, w := in[1], in[2]
+		k, s, p := int64(n.Kernel), int64(n.Stride), int64(n.Padding)
 		for i := range n.Channels {
-			if n.Kind == "conv" {
-				h = (h+2*n.Padding-n.Kernel)/n.Stride + 1
-				w = (w+2*n.Padding-n.Kernel)/n.Stride + 1
-			} else {
-				h = (h-1)*n.Stride - 2*n.Padding + n.Kernel
-				w = (w-1)*n.Stride - 2*n.Padding + n.Kernel
-			}
+			h, w = int(ik.size(int64(h), k, s, p)), int(ik.size(int64(w), k, s, p))
 			if h < 1 || w < 1 {
 				return nil, fmt.Sprintf("%s `%s` shrinks its input %s to nothing at layer %d (kernel %d, stride %d, padding %d)", n.Kind, n.Name, in, i+1, n.Kernel, n.Stride, n.Padding)
 			}
