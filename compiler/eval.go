@@ -54,7 +54,7 @@ func (e *Evaluator) Batch() int { return e.b.lay.B }
 // EvalResult holds per-point results of one evaluation batch.
 type EvalResult struct {
 	ELBO  []float64            // per point (nil for an encoder-only evaluator)
-	Probs map[string][]float64 // per supervised discrete variable: B × K, rows sum to 1
+	Probs map[string][]float64 // per supervised discrete variable (NAME[SLOT] in a repeat): B × K, rows sum to 1
 	// Means holds, per continuous supervised variable, the mean of its
 	// encoder distribution (its loc), B × D, averaged over samples with the
 	// weights that average Probs.
@@ -86,8 +86,8 @@ func (e *Evaluator) Run(x []float32, rng *rand.Rand) (EvalResult, error) {
 			res.ELBO[r%B] += c[r] * (lp[r] - lq[r])
 		}
 	}
-	for v, pr := range b.probs {
-		k := v.Classes
+	for name, pr := range b.probs {
+		k := pr.k
 		vals := floats(pr.val)
 		out := make([]float64, B*k)
 		for r := 0; r < R; r++ {
@@ -104,7 +104,7 @@ func (e *Evaluator) Run(x []float32, rng *rand.Rand) (EvalResult, error) {
 				out[i*k+j] /= s
 			}
 		}
-		res.Probs[v.Name] = out
+		res.Probs[name] = out
 	}
 	for v, mr := range b.means {
 		k := v.Shape.Size()

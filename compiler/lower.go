@@ -71,9 +71,9 @@ type branch struct {
 	softMasks map[string][]*G.Node
 
 	lp, lq, lw, lqe *G.Node
-	lwVal, lqeVal   G.Value // copies of lw and lqe taken during the run
-	lpVal, lqVal    G.Value // (evaluation only)
-	probs           map[*check.Var]*probsRead
+	lwVal, lqeVal   G.Value                   // copies of lw and lqe taken during the run
+	lpVal, lqVal    G.Value                   // (evaluation only)
+	probs           map[string]*probsRead     // by slotName
 	means           map[*check.Var]*probsRead // encoder locs of continuous supervised variables
 	termNodes       []termNode
 	objective       *G.Node
@@ -88,6 +88,7 @@ type branch struct {
 // probsRead is the encoder's class probabilities of a supervised discrete
 // variable, read during an evaluation run.
 type probsRead struct {
+	k    int // classes
 	node *G.Node
 	val  G.Value
 }
@@ -177,7 +178,7 @@ func (p *Program) lowerObserved(name string, B int, obs map[*check.Var]bool, eva
 		enc: map[nodeKey]*G.Node{}, dec: map[nodeKey]*G.Node{}, value: map[slotKey]*G.Node{},
 		score: map[slotKey]*G.Node{}, masks: map[string][]*G.Node{}, softMasks: map[string][]*G.Node{}}
 	if eval {
-		b.probs = map[*check.Var]*probsRead{}
+		b.probs = map[string]*probsRead{}
 		b.means = map[*check.Var]*probsRead{}
 	}
 	// Enumerated variables decide the row expansion.
@@ -523,13 +524,14 @@ func (b *branch) encSample(n *check.Node, slot int) error {
 		if err != nil {
 			return err
 		}
-		if b.probs != nil && slot < 0 && v.Role == check.Supervised {
+		if b.probs != nil && v.Role == check.Supervised {
 			pr, err := ops.Softmax(logits)
 			if err != nil {
 				return err
 			}
-			b.probs[v] = &probsRead{node: pr}
-			b.read(pr, &b.probs[v].val)
+			r := &probsRead{k: v.Classes, node: pr}
+			b.probs[slotName(v, slot)] = r
+			b.read(pr, &r.val)
 		}
 		switch {
 		case b.observed[v]:

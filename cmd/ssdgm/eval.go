@@ -66,6 +66,9 @@ func runEval(e *env, args []string) int {
 	for _, d := range rep.Directions {
 		parts = append(parts, fmt.Sprintf("angle_%s %.2f°  cos_%s %.2f%%", d.Var, d.AngleDeg, d.Var, 100*d.CosDist))
 	}
+	for _, a := range rep.Accuracies {
+		parts = append(parts, fmt.Sprintf("%s %.2f%%", a.Name, 100*a.Rate))
+	}
 	parts = append(parts, fmt.Sprintf("elbo %.1f", rep.ELBO))
 	fmt.Fprintf(e.stdout, "%s: %s  (%d examples, checkpoint step %d)\n", rep.Split, strings.Join(parts, "  "), rep.Examples, rep.Step)
 	return exitOK

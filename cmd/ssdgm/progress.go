@@ -70,7 +70,7 @@ func summary(m map[string]float64) string {
 	sort.Strings(keys)
 	parts := []string{fmt.Sprintf("loss %.2f", m["loss"])}
 	for _, k := range keys {
-		if strings.HasPrefix(k, "err_") || strings.HasPrefix(k, "cos_") {
+		if strings.HasPrefix(k, "err_") || strings.HasPrefix(k, "cos_") || strings.HasPrefix(k, "acc_") {
 			parts = append(parts, fmt.Sprintf("%s %.2f%%", k, 100*m[k]))
 		} else if strings.HasPrefix(k, "angle_") {
 			parts = append(parts, fmt.Sprintf("%s %.2f°", k, m[k]))

@@ -47,7 +47,9 @@ type evaluator struct {
 	classify *compiler.Evaluator // encoder only
 	full     *compiler.Evaluator // encoder and decoder, for the ELBO
 	vars     []*check.Var
-	dirs     []*check.Var // continuous supervised directions (directionVars)
+	dirs     []*check.Var        // continuous supervised directions (directionVars)
+	counts   map[*check.Var]bool // vars that count a repeat's slots: accuracy too
+	slotVars []*check.Var        // supervised discrete variables of a repeat
 	buf      []float32
 	batch    int // data points per evaluation run
 }
@@ -84,16 +86,21 @@ func newEvaluator(t *trainer) (*evaluator, error) {
 // newEvaluatorFor builds the evaluation programs of m over w with the
 // discrete handling and samples of opts; seed seeds each evaluation's noise.
 func newEvaluatorFor(m *check.Model, w *compiler.Weights, opts compiler.Options, seed int64) (*evaluator, error) {
-	e := &evaluator{seed: seed, batch: evalBatchFor(m, opts)}
+	e := &evaluator{seed: seed, batch: evalBatchFor(m, opts), counts: repeatCounts(m)}
 	for _, v := range m.Vars {
-		if v.Role == check.Supervised && v.Kind == check.Discrete && v.Slots == 0 {
-			e.vars = append(e.vars, v)
+		if v.Role == check.Supervised && v.Kind == check.Discrete {
+			if v.Slots == 0 {
+				e.vars = append(e.vars, v)
+			} else {
+				e.slotVars = append(e.slotVars, v)
+			}
 		}
 	}
 	e.dirs = directionVars(m)
 	var err error
-	if len(e.vars) > 0 || len(e.dirs) > 0 {
-		if e.classify, err = compiler.NewEvaluator(m, w, e.batch, samplesFor(m, append(slices.Clone(e.vars), e.dirs...)), opts, false); err != nil {
+	if len(e.vars)+len(e.slotVars)+len(e.dirs) > 0 {
+		all := append(append(slices.Clone(e.vars), e.slotVars...), e.dirs...)
+		if e.classify, err = compiler.NewEvaluator(m, w, e.batch, samplesFor(m, all), opts, false); err != nil {
 			return nil, err
 		}
 	}
@@ -103,10 +110,34 @@ func newEvaluatorFor(m *check.Model, w *compiler.Weights, opts compiler.Options,
 	return e, nil
 }
 
+// repeatCounts returns the variables that are the count of a repeat.
+func repeatCounts(m *check.Model) map[*check.Var]bool {
+	out := map[*check.Var]bool{}
+	for _, b := range []*check.Graph{m.Encoder, m.Decoder} {
+		if b == nil {
+			continue
+		}
+		for _, st := range b.Steps {
+			if st.Repeat == nil {
+				continue
+			}
+			if r, ok := st.Repeat.Count.(*check.Ref); ok && r.Node.Var != nil {
+				out[r.Node.Var] = true
+			}
+		}
+	}
+	return out
+}
+
 // split evaluates a split: err_<split>_<var> for each class variable,
-// angle_<split>_<var> and cos_<split>_<var> for each direction variable
-// (see angular) and, with elbo, elbo_<split> (the mean ELBO per data
-// point, in nats). The
+// acc_<split>_<label> (1 − error) for a variable that counts a repeat's
+// slots (count accuracy, as the paper reports for multi-MNIST), and for a
+// supervised discrete variable of a repeat acc_<split>_<label>: the share
+// of the true values of the present slots that the argmax predictions of
+// the same number of slots match, as unordered sets (the encoder may fill
+// its slots in any order); angle_<split>_<var> and cos_<split>_<var> for
+// each direction variable (see angular); and, with elbo, elbo_<split> (the
+// mean ELBO per data point, in nats). The
 // noise comes from a generator seeded afresh for every evaluation, so
 // evaluating never changes the training's random stream.
 func (e *evaluator) split(s *data.Split, name string, elbo bool) (map[string]float64, error) {
@@ -119,6 +150,7 @@ func (e *evaluator) split(s *data.Split, name string, elbo bool) (map[string]flo
 	wrong := make([]int, len(e.vars))
 	angles := make([]float64, len(e.dirs))
 	cosd := make([]float64, len(e.dirs))
+	matched, present := make([]int, len(e.slotVars)), make([]int, len(e.slotVars))
 	elboSum := 0.0
 	for start := 0; start < s.N; start += e.batch {
 		n := min(e.batch, s.N-start)
@@ -152,6 +184,14 @@ func (e *evaluator) split(s *data.Split, name string, elbo bool) (map[string]flo
 					cosd[k] += c
 				}
 			}
+			for k, v := range e.slotVars {
+				m, n, err := slotMatches(res.Probs, v, s.Labels[v.Label.Name], start, n)
+				if err != nil {
+					return nil, err
+				}
+				matched[k] += m
+				present[k] += n
+			}
 		}
 		if elbo {
 			res, err := e.full.Run(e.buf, rng)
@@ -165,6 +205,14 @@ func (e *evaluator) split(s *data.Split, name string, elbo bool) (map[string]flo
 	}
 	for k, v := range e.vars {
 		out[fmt.Sprintf("err_%s_%s", name, v.Name)] = float64(wrong[k]) / float64(s.N)
+		if e.counts[v] {
+			out[fmt.Sprintf("acc_%s_%s", name, v.Label.Name)] = 1 - float64(wrong[k])/float64(s.N)
+		}
+	}
+	for k, v := range e.slotVars {
+		if present[k] > 0 {
+			out[fmt.Sprintf("acc_%s_%s", name, v.Label.Name)] = float64(matched[k]) / float64(present[k])
+		}
 	}
 	for k, v := range e.dirs {
 		out[fmt.Sprintf("angle_%s_%s", name, v.Name)] = angles[k] / float64(s.N)
@@ -208,6 +256,40 @@ func angular(pred []float64, want []float32) (deg, cosDist float64) {
 	return math.Acos(c) * 180 / math.Pi, 1 - c
 }
 
+// slotMatches counts, over points start … start+n−1, the present slots of
+// label ld (class ≥ 0) and how many of their classes the argmax predictions
+// of v's first slots (as many as are present) match as multisets.
+func slotMatches(probs map[string][]float64, v *check.Var, ld *data.LabelData, start, n int) (matched, present int, err error) {
+	if ld == nil {
+		return 0, 0, fmt.Errorf("evaluating %s: the split has no label %q", v.Name, v.Label.Name)
+	}
+	slots := make([][]float64, v.Slots)
+	for j := range slots {
+		if slots[j] = probs[fmt.Sprintf("%s[%d]", v.Name, j)]; slots[j] == nil {
+			return 0, 0, fmt.Errorf("evaluating %s: no probabilities for slot %d", v.Name, j)
+		}
+	}
+	truth := make([]int, v.Classes)
+	for i := 0; i < n; i++ {
+		clear(truth)
+		c := 0
+		for j := 0; j < v.Slots; j++ {
+			if y := ld.Class(start+i, j); y >= 0 && y < v.Classes {
+				truth[y]++
+				c++
+			}
+		}
+		present += c
+		for j := 0; j < c; j++ {
+			if y := argmax(slots[j][i*v.Classes : (i+1)*v.Classes]); truth[y] > 0 {
+				truth[y]--
+				matched++
+			}
+		}
+	}
+	return matched, present, nil
+}
+
 func argmax(p []float64) int {
 	best := 0
 	for i, v := range p {
@@ -232,7 +314,7 @@ func formatMetrics(m map[string]float64) string {
 	for _, k := range keys {
 		v := m[k]
 		switch {
-		case strings.HasPrefix(k, "err_") || strings.HasPrefix(k, "cos_"):
+		case strings.HasPrefix(k, "err_"), strings.HasPrefix(k, "cos_"), strings.HasPrefix(k, "acc_"):
 			fmt.Fprintf(&b, "  %s %.2f%%", k, 100*v)
 		case strings.HasPrefix(k, "angle_"):
 			fmt.Fprintf(&b, "  %s %.2f°", k, v)

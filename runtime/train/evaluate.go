@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"ssdgm/compiler"
 	"ssdgm/lang/check"
@@ -35,8 +37,11 @@ type EvalReport struct {
 	Step       int64            // its training step
 	Errors     []Error          // per discrete supervised variable, in model order
 	Directions []DirectionError // per continuous supervised direction, in model order
-	ELBO       float64          // mean ELBO per example, in nats
-	Skipped    []error          // newer checkpoints that could not be read
+	// Accuracies are the acc_<split>_<label> metrics (count accuracy,
+	// per-slot digit accuracy), sorted by name, rates in [0, 1].
+	Accuracies []Accuracy
+	ELBO       float64 // mean ELBO per example, in nats
+	Skipped    []error // newer checkpoints that could not be read
 }
 
 // Error is the classification error of one supervised variable: the
@@ -53,6 +58,12 @@ type DirectionError struct {
 	Var      string
 	AngleDeg float64
 	CosDist  float64
+}
+
+// Accuracy is one accuracy metric: Name is acc_<split>_<label>.
+type Accuracy struct {
+	Name string
+	Rate float64
 }
 
 // Evaluate loads a run's checkpoint into freshly built networks and
@@ -139,6 +150,12 @@ func Evaluate(opt EvalOptions) (*EvalReport, error) {
 		rep.Directions = append(rep.Directions, DirectionError{Var: v.Name,
 			AngleDeg: metrics[fmt.Sprintf("angle_%s_%s", split, v.Name)], CosDist: metrics[fmt.Sprintf("cos_%s_%s", split, v.Name)]})
 	}
+	for k, v := range metrics {
+		if strings.HasPrefix(k, "acc_") {
+			rep.Accuracies = append(rep.Accuracies, Accuracy{Name: k, Rate: v})
+		}
+	}
+	sort.Slice(rep.Accuracies, func(i, j int) bool { return rep.Accuracies[i].Name < rep.Accuracies[j].Name })
 	rep.ELBO = metrics["elbo_"+split]
 	return rep, nil
 }

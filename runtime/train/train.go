@@ -272,9 +272,16 @@ func firstN(s *data.Split, n int) (*data.Split, error) {
 
 func metricColumns(m *check.Model) []string {
 	cols := []string{"epoch", "step", "loss", "seconds", "examples_per_s", "elbo_val"}
+	counts := repeatCounts(m)
 	for _, v := range m.Vars {
-		if v.Role == check.Supervised && v.Kind == check.Discrete && v.Slots == 0 {
+		if v.Role != check.Supervised || v.Kind != check.Discrete {
+			continue
+		}
+		if v.Slots == 0 {
 			cols = append(cols, "err_val_"+v.Name, "err_test_"+v.Name)
+		}
+		if v.Slots > 0 || counts[v] {
+			cols = append(cols, "acc_val_"+v.Label.Name, "acc_test_"+v.Label.Name)
 		}
 	}
 	for _, v := range directionVars(m) {
