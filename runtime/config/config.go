@@ -48,6 +48,7 @@ type Config struct {
 	StepsPerEpoch int
 	EvalEvery     int
 	Checkpoint    Checkpoint
+	Init          Init
 	Seed          int64
 	Dtype         string
 	Out           string
@@ -78,6 +79,13 @@ type Batch struct {
 // epoch.
 type Checkpoint struct {
 	EverySteps int
+}
+
+// Init says which networks start from another run's checkpoint.
+type Init struct {
+	From   string // a run folder or a checkpoint file; "" for none
+	Nets   string // NAME or NAME=OTHER, comma-separated; "": every shared name
+	Freeze bool   // keep those networks fixed during training
 }
 
 // Optimizer holds the optimizer settings.

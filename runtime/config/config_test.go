@@ -321,6 +321,9 @@ func TestHashLateKeys(t *testing.T) {
 		"data.binarize":          "dynamic",
 		"checkpoint.every_steps": "100",
 		"labelled.counts":        "{identity: 3}",
+		"init.from":              "runs/mnist",
+		"init.nets":              "draw=render",
+		"init.freeze":            "true",
 	}
 	// The lines of the late keys (and of sections holding only late keys)
 	// in the default canonical form.
@@ -328,6 +331,7 @@ func TestHashLateKeys(t *testing.T) {
 		"data:\n": true, "  binarize: none\n": true,
 		"checkpoint:\n": true, "  every_steps: 0\n": true,
 		"  counts: {}\n": true,
+		"init:\n":        true, "  from: \"\"\n": true, "  nets: \"\"\n": true, "  freeze: false\n": true,
 	}
 	c := Default()
 	var old []string

@@ -74,6 +74,7 @@ type trainer struct {
 	chosen   []int         // labelled subset, indices into train
 	groups   []*labelGroup // with labelled.counts: points by the labels they carry
 	classVar *check.Var
+	frozen   []bool // parameters kept fixed (init.freeze), in w.Params order
 	w        *compiler.Weights
 	prog     *compiler.Program
 	optim    optimizer
@@ -155,6 +156,9 @@ func (t *trainer) setup() error {
 		}
 	}
 	if t.w, err = compiler.NewWeights(t.m, cfg.Dtype == "float64", uint64(cfg.Seed)); err != nil {
+		return err
+	}
+	if err := t.initNets(); err != nil {
 		return err
 	}
 	copts := CompileOptions(t.m, cfg, N)
@@ -479,6 +483,7 @@ func (t *trainer) trainStep() (compiler.Result, error) {
 	if err != nil {
 		return res, err
 	}
+	zeroFrozen(grads, t.frozen)
 	if err := t.optim.Step(grads); err != nil {
 		return res, err
 	}
