@@ -38,6 +38,8 @@ training writes to RUN/pictures, on demand):
                moved in azimuth and in elevation over the range of its labels
   traverse     the most active unsupervised latent dimensions over [-3, 3]
   latent       the unsupervised latents of test points, PCA to 2-D
+  slots        test inputs with each active slot's glimpse boxed, their
+               reconstructions, and each slot decoded alone (multi-MNIST)
   curves       the learning curves of RUN/metrics.csv
 
 --checkpoint best (the default) is the epoch with the lowest validation

@@ -36,6 +36,7 @@ const (
 	Traverse    = "traverse"    // rows: unsupervised latent dimensions; columns: values in [-3, 3]
 	Latent      = "latent"      // unsupervised latents of test points, PCA to 2-D, coloured by label
 	Prior       = "prior"       // samples from the prior, some latents optionally fixed
+	Slots       = "slots"       // test inputs with each active slot's glimpse boxed, reconstructions, each slot decoded alone
 	Curves      = "curves"      // learning curves from metrics.csv
 	Values      = "values"      // rows: test images; columns: input, reconstruction, named decoder values
 	Relight     = "relight"     // a test image under a supervised direction moved in azimuth and elevation
@@ -43,7 +44,7 @@ const (
 
 // Kinds lists the picture kinds in the order WriteAll draws them.
 func Kinds() []string {
-	return []string{Recon, Values, Analogy, Conditional, Sweep, Relight, Traverse, Latent, Prior, Curves}
+	return []string{Recon, Values, Analogy, Conditional, Sweep, Relight, Traverse, Latent, Prior, Slots, Curves}
 }
 
 // Options say what to draw from.
@@ -160,6 +161,9 @@ func (d *Drawer) Applies(kind string) bool {
 		return d.hasTest() && len(d.unsupervised()) > 0
 	case Prior:
 		return true
+	case Slots:
+		_, ok := slotsOf(d.m)
+		return ok && d.hasTest() && d.shape[0] == 1
 	}
 	return false
 }
@@ -228,6 +232,8 @@ func (d *Drawer) Draw(kind, v string, fixed map[string][]float32, path string) e
 		p, err = d.traverse()
 	case Prior:
 		p, err = d.prior(fixed)
+	case Slots:
+		p, err = d.slots()
 	default:
 		return fmt.Errorf("unknown picture kind %q (want one of %s)", kind, strings.Join(Kinds(), ", "))
 	}
