@@ -36,13 +36,13 @@ func testPredict(t *testing.T, run, tmp string) {
 	idx := filepath.Join(tmp, "test250-images-idx3-ubyte.gz")
 	writeIDX(t, idx, test.Images[:n*784], n)
 
-	evalOut, errOut, code := ssdgm(t, "eval", run)
+	evalOut, errOut, code := ssdgm(t, "eval", run, "--checkpoint", "last")
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, errOut)
 	}
 	evalErr := regexp.MustCompile(`err_y ([0-9.]+)%`).FindStringSubmatch(evalOut)
 	csvPath := filepath.Join(tmp, "pred.csv")
-	// eval reads the last checkpoint; predict's default is the best one.
+	// Both on the last checkpoint (the default of predict is the best one).
 	_, errOut, code = ssdgm(t, "predict", run, idx, "-o", csvPath, "--checkpoint", "last")
 	if code != 0 {
 		t.Fatalf("predict: exit %d: %s", code, errOut)
