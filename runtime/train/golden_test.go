@@ -57,11 +57,6 @@ func goldenCases(t *testing.T) []goldenCase {
 	for _, p := range specs {
 		for _, dt := range []string{"float64", "float32"} {
 			c := goldenCase{spec: filepath.Base(p), set: map[string]string{"dtype": dt}}
-			if c.spec == "multimnist.ssdgm" {
-				// Enumerating the count would multiply the batch by more
-				// than the limit.
-				c.set["discrete.default"] = "relax"
-			}
 			if c.spec == "faces.ssdgm" {
 				// Enumerating 38 identities multiplies the batch by 38.
 				c.set["batch.unlabelled"] = "1"
