@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -205,7 +206,8 @@ func (p *Program) lowerObserved(name string, B int, obs map[*check.Var]bool, eva
 	if err := b.checkPartial(E); err != nil {
 		return nil, err
 	}
-	b.lay = layout{B: B, S: p.opts.Samples, E: E, labelled: labelled, alpha: p.opts.Alpha}
+	b.lay = layout{B: B, S: p.opts.Samples, E: E, labelled: labelled, alpha: p.opts.Alpha,
+		floor: gradFloor(p.dt), skipped: new(atomic.Int64)}
 	b.R = b.lay.rows()
 	b.encoderOnly = encoderOnly
 	if err := b.lower(); err != nil {

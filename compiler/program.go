@@ -251,6 +251,20 @@ func (p *Program) Grads() ([]any, error) {
 	return out, nil
 }
 
+// SkippedRows returns how many rows of the last step's gradient had a
+// weight so small (below gradFloor) that the objective gave them none: the
+// enumerated values a confident encoder rules out. Their backward rows are
+// exact zeros, never subnormal floats.
+func (p *Program) SkippedRows() int {
+	n := 0
+	for _, b := range p.brs {
+		if b.lay.skipped != nil {
+			n += int(b.lay.skipped.Load())
+		}
+	}
+	return n
+}
+
 // Result is what one step reports.
 type Result struct {
 	Loss  float64

@@ -204,3 +204,31 @@ func TestShapeErrors(t *testing.T) {
 		t.Error("RowScale accepted mismatched rows")
 	}
 }
+
+// TestSoftmaxGradFlush: the log-softmax gradient of a confident row leaves
+// no subnormal float32 (they become exact zeros), keeps its other entries,
+// and leaves float64 values as computed.
+func TestSoftmaxGradFlush(t *testing.T) {
+	y := []float64{-1e-30, -95, -120, -300} // log-probabilities of one row
+	g := []float64{-0.01, 0, 0, 0}
+	d64 := make([]float64, 4)
+	softmaxGradK(d64, y, g, 4, true)
+	y32, g32 := make([]float32, 4), make([]float32, 4)
+	for i := range y {
+		y32[i], g32[i] = float32(y[i]), float32(g[i])
+	}
+	d32 := make([]float32, 4)
+	softmaxGradK(d32, y32, g32, 4, true)
+	for i := range d64 {
+		want := g[i] - math.Exp(y[i])*(-0.01)
+		if d64[i] != want {
+			t.Errorf("float64 entry %d = %g, want %g exactly", i, d64[i], want)
+		}
+		if a := math.Abs(float64(d32[i])); a != 0 && a < 0x1p-126 {
+			t.Errorf("float32 entry %d is subnormal: %g", i, d32[i])
+		}
+	}
+	if d64[1] == 0 || d32[1] != 0 {
+		t.Errorf("entry 1: float64 %g (want nonzero), float32 %g (want 0)", d64[1], d32[1])
+	}
+}
