@@ -47,8 +47,7 @@ func runCompile(e *env, args []string) int {
 		return exitFail
 	}
 	defer prog.Close()
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x636f6d70))
-	res, err := prog.Step(train.SyntheticBatch(m, opts, rng), rng)
+	res, err := listTerms(m, w, opts, uint64(cfg.Seed))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "ssdgm compile: running one step on synthetic data: %v\n", err)
 		return exitFail
@@ -67,6 +66,23 @@ func runCompile(e *env, args []string) int {
 		}
 	}
 	return exitOK
+}
+
+// listTerms finds the objective's terms by running one step on synthetic
+// data of a program like the training one but with one data point per
+// branch: the terms do not depend on the batch size, and a full-size step
+// of a model that enumerates many values (Yale B's 38 identities times 128
+// points) takes minutes and gigabytes.
+func listTerms(m *check.Model, w *compiler.Weights, opts compiler.Options, seed uint64) (compiler.Result, error) {
+	small := opts
+	small.Labelled, small.Unlabelled = min(opts.Labelled, 1), min(opts.Unlabelled, 1)
+	p, err := compiler.Compile(m, w, small)
+	if err != nil {
+		return compiler.Result{}, err
+	}
+	defer p.Close()
+	rng := rand.New(rand.NewPCG(seed, 0x636f6d70))
+	return p.Step(train.SyntheticBatch(m, small, rng), rng)
 }
 
 // programOptions returns the compiler options of a training run of m with
