@@ -75,7 +75,7 @@ func TestBench(t *testing.T) {
 	want := map[string]string{
 		"engine": "string", "model": "string", "spec": "string", "build_tags": "array", "blas": "string", "dtype": "string",
 		"batch_labelled": "number", "batch_unlabelled": "number", "samples": "number", "steps": "number", "warmup": "number",
-		"runs": "number", "median_ex_s": "number", "labelled_ex_s": "number", "unlabelled_ex_s": "number", "ms_step": "number",
+		"runs": "number", "median_ex_s": "number", "labelled_ex_s": "number", "unlabelled_ex_s": "number", "ms_step": "number", "cpu_ms_step": "number",
 		"runs_ex_s": "array", "go_version": "string", "goos": "string", "goarch": "string", "gomaxprocs": "number",
 	}
 	for k, typ := range want {
@@ -116,7 +116,7 @@ func TestBench(t *testing.T) {
 	}
 	re := regexp.MustCompile(`^bench tiny_m2 \(testdata/specs/good/tiny_m2.ssdgm\): batch 4 labelled \+ 6 unlabelled, S = 2, float32, (pure-go|openblas), go\S+, GOMAXPROCS \d+
 1 runs of 1 steps after 0 warm-up steps
-median [0-9.]+ examples/s \([0-9.]+ labelled \+ [0-9.]+ unlabelled\), [0-9.]+ ms/step
+median [0-9.]+ examples/s \([0-9.]+ labelled \+ [0-9.]+ unlabelled\), [0-9.]+ ms/step( \([0-9.]+ ms/step of process CPU time\))?
 $`)
 	if !re.MatchString(out) {
 		t.Errorf("text output has an unexpected shape:\n%s", out)
