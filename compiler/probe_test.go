@@ -32,6 +32,12 @@ type probe struct {
 // one sample each, in float64. Enumerated variables multiply the rows.
 func newProbe(t *testing.T, src string, B int) *probe {
 	t.Helper()
+	return newProbeS(t, src, B, 1)
+}
+
+// newProbeS is newProbe with S samples per data point.
+func newProbeS(t *testing.T, src string, B, S int) *probe {
+	t.Helper()
 	m, err := check.Source("probe.ssdgm", []byte(src))
 	if err != nil {
 		t.Fatalf("spec does not check: %v\n%s", err, src)
@@ -40,7 +46,7 @@ func newProbe(t *testing.T, src string, B int) *probe {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Program{Model: m, opts: Options{Unlabelled: B, Samples: 1, MaxEnumeration: 256}, dt: tensor.Float64, w: w, g: G.NewGraph()}
+	p := &Program{Model: m, opts: Options{Unlabelled: B, Samples: S, MaxEnumeration: 256}, dt: tensor.Float64, w: w, g: G.NewGraph()}
 	var b *branch
 	func() {
 		defer func() {
