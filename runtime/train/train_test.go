@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -145,12 +146,32 @@ func interruptAndResume(t *testing.T, src []byte, m *check.Model, mk func() *con
 		t.Fatalf("interrupted run returned %v", err)
 	}
 	dir := filepath.Join(filepath.Dir(full.Dir), filepath.Base(full.Dir)+"_1")
-	if c, _ := finalParams(t, dir); c.Step >= full.Steps || c.Step < stopAt {
+	c, _ := finalParams(t, dir)
+	if c.Step >= full.Steps || c.Step < stopAt {
 		t.Fatalf("interrupted run checkpointed at step %d", c.Step)
+	}
+	before := stepRecords(t, dir)
+	if int64(len(before)) != c.Step {
+		t.Errorf("the interrupted run recorded %d steps, checkpointed at step %d", len(before), c.Step)
 	}
 	resumed, err := Train(context.Background(), Options{Spec: src, Model: m, Config: mk(), Resume: dir})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The resumed process trained exactly the steps after the checkpoint,
+	// c.Step+1 … total, each once: it did not run the whole run again.
+	ran := stepRecords(t, dir)[len(before):]
+	if int64(len(ran)) != full.Steps-c.Step {
+		t.Errorf("the resumed run trained %d steps, want %d − %d = %d (steps %v)", len(ran), full.Steps, c.Step, full.Steps-c.Step, ran)
+	}
+	for i, s := range ran {
+		if s != c.Step+1+int64(i) {
+			t.Errorf("the resumed run's steps are %v, want %d … %d", ran, c.Step+1, full.Steps)
+			break
+		}
+	}
+	if resumed.Steps != full.Steps {
+		t.Errorf("resumed summary says %d steps, want %d", resumed.Steps, full.Steps)
 	}
 	_, a := finalParams(t, full.Dir)
 	_, b := finalParams(t, resumed.Dir)
@@ -163,6 +184,27 @@ func interruptAndResume(t *testing.T, src []byte, m *check.Model, mk func() *con
 		}
 	}
 	return dir
+}
+
+// stepRecords returns the step numbers of a run's steps.jsonl, one per
+// trained step, in order.
+func stepRecords(t *testing.T, dir string) []int64 {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, runs.StepsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int64
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var rec struct {
+			Step *int64 `json:"step"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Step == nil {
+			t.Fatalf("%s: bad step record %q: %v", runs.StepsFile, line, err)
+		}
+		out = append(out, *rec.Step)
+	}
+	return out
 }
 
 // TestSchemaMismatch: a spec whose supervised label the dataset lacks is
