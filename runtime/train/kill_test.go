@@ -77,12 +77,20 @@ func TestKillMidEpoch(t *testing.T) {
 			t.Errorf("%s: uninterrupted %v, resumed %v", k, full.Metrics[k], resumed.Metrics[k])
 		}
 	}
-	// The steps the killed run did after its checkpoint are logged once.
+	// The steps the killed run did after its checkpoint are logged once:
+	// steps 1 … 14 in order, so the resumed process trained exactly steps
+	// 4 … 14, the 14 − 3 after the checkpoint.
 	steps, err := os.ReadFile(filepath.Join(dir, runs.StepsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(string(steps), "\n"); n != 14 {
 		t.Errorf("%s of the resumed run has %d lines, want 14", runs.StepsFile, n)
+	}
+	for i, s := range stepRecords(t, dir) {
+		if s != int64(i+1) {
+			t.Errorf("%s records steps %v, want 1 … 14", runs.StepsFile, stepRecords(t, dir))
+			break
+		}
 	}
 }
