@@ -8,6 +8,7 @@ import sys
 
 out = collections.defaultdict(list)
 packages, failed, skipped = [], [], []
+running = set()  # tests that started and never finished (a timeout panic)
 for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     try:
         ev = json.loads(line)
@@ -16,6 +17,10 @@ for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
         continue
     key = (ev.get("Package", ""), ev.get("Test"))
     action = ev.get("Action")
+    if action == "run":
+        running.add(key)
+    elif action in ("pass", "fail", "skip"):
+        running.discard(key)
     if action == "output":
         out[key].append(ev.get("Output", ""))
     elif action in ("pass", "fail", "skip"):
@@ -36,6 +41,7 @@ def reason(key):
     return " ".join(l for l in lines if l)
 
 
+failed = sorted(running) + failed
 for key in failed:
     print("\n--- FAIL %s %s\n%s" % (key[0], key[1] or "(package)", "".join(out[key])))
 print("\nskipped tests (%d):" % len(skipped))
