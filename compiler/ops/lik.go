@@ -176,9 +176,14 @@ func likC[T float](k likKind, eps float64, out []T, in [][]T, wrt int, c *residC
 // bernLogitsFwd is bernLogitsK's value that also stores x − sigmoid(l) per
 // element in resid.
 func bernLogitsFwd[T float](out, x, a, resid []T) {
+	bernLogitsFwdSplit(defaultSplit(), out, x, a, resid)
+}
+
+// bernLogitsFwdSplit is bernLogitsFwd with its rows divided by sp.
+func bernLogitsFwdSplit[T float](sp split, out, x, a, resid []T) {
 	d := len(x) / max(len(out), 1)
 	f32 := single[T]()
-	parRows(len(out), d, func(lo, hi int) {
+	sp.rows(len(out), d, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			var s float64
 			xr, ar, rr := x[r*d:(r+1)*d], a[r*d:(r+1)*d], resid[r*d:(r+1)*d]

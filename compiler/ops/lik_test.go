@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"sync"
 	"testing"
 
 	"ssdgm/compiler/internal/gradcheck"
@@ -145,9 +146,56 @@ func TestLog1pUnit(t *testing.T) {
 	}
 }
 
+// TestSplitRows: a split covers every row exactly once, in as many calls
+// as it has workers (at most one per row), and does not split below its
+// element threshold.
+func TestSplitRows(t *testing.T) {
+	for _, c := range []struct {
+		sp        split
+		rows, d   int
+		wantCalls int
+	}{
+		{split{workers: 1, minElems: 0}, 200, 3, 1},
+		{split{workers: 2, minElems: 0}, 200, 3, 2},
+		{split{workers: 7, minElems: 0}, 200, 3, 7},
+		{split{workers: 7, minElems: 0}, 5, 3, 5},
+		{split{workers: 7, minElems: 0}, 0, 3, 1},
+		{split{workers: 7, minElems: 601}, 200, 3, 1},
+		{split{workers: 7, minElems: 600}, 200, 3, 7},
+	} {
+		seen := make([]int32, c.rows)
+		var mu sync.Mutex
+		calls := 0
+		c.sp.rows(c.rows, c.d, func(lo, hi int) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			for r := lo; r < hi; r++ {
+				seen[r]++
+			}
+		})
+		if calls != c.wantCalls {
+			t.Errorf("%+v rows %d: %d calls, want %d", c.sp, c.rows, calls, c.wantCalls)
+		}
+		for r, n := range seen {
+			if n != 1 {
+				t.Errorf("%+v rows %d: row %d computed %d times", c.sp, c.rows, r, n)
+			}
+		}
+	}
+}
+
 // TestBernoulliLogitsParallel: the forward kernel split over goroutines
-// (a batch above parMin) gives bit for bit the row-by-row serial result.
+// gives bit for bit the row-by-row serial result, with the split forced
+// (7 workers, any size) so that it is tested at GOMAXPROCS=1 too, and with
+// the default split.
 func TestBernoulliLogitsParallel(t *testing.T) {
+	for _, sp := range []split{{workers: 7, minElems: 0}, defaultSplit()} {
+		testBernoulliLogitsSplit(t, sp)
+	}
+}
+
+func testBernoulliLogitsSplit(t *testing.T, sp split) {
 	const rows, d = 200, 784
 	r := newRand(11)
 	x, a := make([]float32, rows*d), make([]float32, rows*d)
@@ -156,16 +204,16 @@ func TestBernoulliLogitsParallel(t *testing.T) {
 		a[i] = float32(r.Float64()*20 - 10)
 	}
 	out, res := make([]float32, rows), make([]float32, rows*d)
-	bernLogitsFwd(out, x, a, res)
+	bernLogitsFwdSplit(sp, out, x, a, res)
 	for i := 0; i < rows; i++ {
 		o, rr := make([]float32, 1), make([]float32, d)
 		bernLogitsFwd(o, x[i*d:(i+1)*d], a[i*d:(i+1)*d], rr)
 		if o[0] != out[i] {
-			t.Fatalf("row %d: %v, serial %v", i, out[i], o[0])
+			t.Fatalf("%+v row %d: %v, serial %v", sp, i, out[i], o[0])
 		}
 		for j := range rr {
 			if rr[j] != res[i*d+j] {
-				t.Fatalf("row %d residual %d: %v, serial %v", i, j, res[i*d+j], rr[j])
+				t.Fatalf("%+v row %d residual %d: %v, serial %v", sp, i, j, res[i*d+j], rr[j])
 			}
 		}
 	}

@@ -8,16 +8,29 @@ import (
 // parMin is the least number of elements worth splitting over goroutines.
 const parMin = 1 << 16
 
+// split says how a row kernel is divided: over up to workers goroutines,
+// once it has at least minElems elements. Kernels take it as a value (tests
+// force a split with it at any GOMAXPROCS), so there is no global knob.
+type split struct{ workers, minElems int }
+
+// defaultSplit is one goroutine per available CPU for kernels of at least
+// parMin elements.
+func defaultSplit() split { return split{workers: runtime.GOMAXPROCS(0), minElems: parMin} }
+
 // parRows runs f over the rows [0, rows) of a kernel whose rows hold d
-// elements each, split into contiguous row ranges, one per available CPU,
-// when there is enough work: the TapeMachine runs one op at a time on one
-// thread, so a big element-wise kernel otherwise leaves the other cores
-// idle (the Bernoulli likelihood of 1280×784 pixels: a step went from
-// about 4,250 to 5,000 examples/s on 2 cores). Each row is computed by exactly one call, with
-// the same arithmetic as a serial loop, so results do not depend on the split.
-func parRows(rows, d int, f func(lo, hi int)) {
-	n := min(runtime.GOMAXPROCS(0), rows)
-	if n < 2 || rows*d < parMin {
+// elements each with the default split: the TapeMachine runs one op at a
+// time on one thread, so a big element-wise kernel otherwise leaves the
+// other cores idle (the Bernoulli likelihood of 1280×784 pixels: a step
+// went from about 4,250 to 5,000 examples/s on 2 cores).
+func parRows(rows, d int, f func(lo, hi int)) { defaultSplit().rows(rows, d, f) }
+
+// rows runs f over the rows [0, rows), whose rows hold d elements each, in
+// contiguous row ranges, one per worker, when there is enough work. Each
+// row is computed by exactly one call, with the same arithmetic as a serial
+// loop, so results do not depend on the split.
+func (s split) rows(rows, d int, f func(lo, hi int)) {
+	n := min(s.workers, rows)
+	if n < 2 || rows*d < s.minElems {
 		f(0, rows)
 		return
 	}
