@@ -143,8 +143,34 @@ func (b *branch) bind(x []float32, labels map[string][]float32, rng *rand.Rand) 
 		if err := in.fill(in.t, rng); err != nil {
 			return err
 		}
+		if b.p.opts.SharedNoise {
+			shareAcrossEnumeration(in.t, b.lay.E)
+		}
 	}
 	return nil
+}
+
+// shareAcrossEnumeration copies the noise of the first block of rows
+// (enumerated index e = 0) over the E−1 others: row (e·S + s)·B + b then
+// holds the draw of row s·B + b, so every enumerated value of a data point
+// and sample sees the same noise. The generator is advanced as without
+// sharing.
+func shareAcrossEnumeration(t *tensor.Dense, E int) {
+	if E <= 1 {
+		return
+	}
+	switch d := t.Data().(type) {
+	case []float32:
+		n := len(d) / E
+		for e := 1; e < E; e++ {
+			copy(d[e*n:(e+1)*n], d[:n])
+		}
+	case []float64:
+		n := len(d) / E
+		for e := 1; e < E; e++ {
+			copy(d[e*n:(e+1)*n], d[:n])
+		}
+	}
 }
 
 // fillData copies the B data rows x into t [B, d].

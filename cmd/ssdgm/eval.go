@@ -11,17 +11,20 @@ import (
 
 const evalUsage = `usage: ssdgm eval [flags] RUN
 
-Loads the spec, config and latest checkpoint of the run folder RUN and
+Loads the spec, config and a checkpoint of the run folder RUN and
 evaluates them on the test split (or --split val): the classification
 error of each discrete supervised variable from argmax q(y|x)
 (importance-weighted where y is not at the encoder's root) and the mean
 ELBO per example. max_eval of the run's config limits the examples, as in
-training. --checkpoint prev evaluates the checkpoint before the newest.`
+training. --checkpoint best (the default) is the best validation epoch's
+checkpoint, kept in RUN/checkpoints/best (see checkpoint.best_metric; the
+last one when the run keeps none); last is the newest readable checkpoint;
+prev the one before it.`
 
 func runEval(e *env, args []string) int {
 	fs := newFlags(e, "eval", evalUsage)
 	split := fs.String("split", "test", "split to evaluate: test or val")
-	which := fs.String("checkpoint", "last", "checkpoint to evaluate: last or prev")
+	which := fs.String("checkpoint", "best", "checkpoint to evaluate: best, last or prev")
 	source := fs.Bool("source", e.tty, "show the source line under each spec problem")
 	dirs, ok := parseFlags(e, fs, evalUsage, args)
 	if !ok {
@@ -35,8 +38,8 @@ func runEval(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "ssdgm eval: --split must be test or val, got %q\n", *split)
 		return exitUsage
 	}
-	if *which != "last" && *which != "prev" {
-		fmt.Fprintf(e.stderr, "ssdgm eval: --checkpoint must be last or prev, got %q\n", *which)
+	if *which != "best" && *which != "last" && *which != "prev" {
+		fmt.Fprintf(e.stderr, "ssdgm eval: --checkpoint must be best, last or prev, got %q\n", *which)
 		return exitUsage
 	}
 	dir := dirs[0]
@@ -58,6 +61,9 @@ func runEval(e *env, args []string) int {
 	}
 	for _, s := range rep.Skipped {
 		fmt.Fprintf(e.stderr, "ssdgm eval: skipped a damaged checkpoint: %v\n", s)
+	}
+	if rep.Note != "" {
+		fmt.Fprintf(e.stderr, "ssdgm eval: %s\n", rep.Note)
 	}
 	var parts []string
 	for _, er := range rep.Errors {

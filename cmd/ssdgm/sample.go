@@ -42,10 +42,12 @@ training writes to RUN/pictures, on demand):
                reconstructions, and each slot decoded alone (multi-MNIST)
   curves       the learning curves of RUN/metrics.csv
 
---checkpoint best (the default) is the epoch with the lowest validation
-error of the first discrete supervised variable in metrics.csv (the highest
-validation ELBO without one), if its checkpoint is still kept (training
-keeps the last two), else the last; last is the newest readable
+--checkpoint best (the default) is the best validation epoch's checkpoint,
+which training keeps in RUN/checkpoints/best (see checkpoint.best_metric);
+for a run without one, the epoch with the lowest validation error of the
+first discrete supervised variable in metrics.csv (the highest validation
+ELBO without one) if its checkpoint is still among the last two kept, else
+the last; last is the newest readable
 checkpoint; a number is the training step of a kept checkpoint
 (RUN/checkpoints/ckpt-<step>.safetensors). --npy writes the picture's
 values beside it as FILE.npy (NumPy float32).`
@@ -196,6 +198,15 @@ func pickCheckpoint(dir string, m *check.Model, which string) (*ckpt.Checkpoint,
 	step, _ := parseCheckpointFlag(which)
 	note := ""
 	if step == -1 {
+		c, path, err := train.ReadBest(dir)
+		if err == nil {
+			return c, path, fmt.Sprintf("best checkpoint: step %d", c.Step), nil
+		}
+		if !errors.Is(err, ckpt.ErrNone) {
+			return nil, "", "", fmt.Errorf("reading the best checkpoint: %w", err)
+		}
+		// A run from before best checkpoints were kept: the best epoch of
+		// metrics.csv, if its checkpoint is among the last two.
 		best, ok := bestStep(filepath.Join(dir, runs.MetricsFile), m)
 		if ok {
 			path := filepath.Join(cdir, ckpt.FileName(best))
@@ -277,7 +288,7 @@ func bestStep(path string, m *check.Model) (int64, bool) {
 		if err1 != nil || err2 != nil || math.IsNaN(x) {
 			continue
 		}
-		if sign*x <= bestV { // ties: the later epoch
+		if sign*x < bestV { // ties: the earlier epoch, as training's best checkpoint
 			best, bestV, found = s, sign*x, true
 		}
 	}

@@ -67,6 +67,7 @@ type Discrete struct {
 	Default     string
 	Temperature float64
 	Vars        map[string]string
+	SharedNoise bool // reuse each sampled latent's noise across the enumerated values
 }
 
 // Batch holds the batch sizes of one training step.
@@ -79,6 +80,7 @@ type Batch struct {
 // epoch.
 type Checkpoint struct {
 	EverySteps int
+	BestMetric string // "" for the first discrete supervised variable's validation error, "none" for no best checkpoint
 }
 
 // Init says which networks start from another run's checkpoint.
@@ -90,11 +92,17 @@ type Init struct {
 
 // Optimizer holds the optimizer settings.
 type Optimizer struct {
-	Name  string
-	LR    float64
-	Beta1 float64
-	Beta2 float64
-	Eps   float64
+	Name        string
+	LR          float64
+	Beta1       float64
+	Beta2       float64
+	Eps         float64
+	Schedule    string  // ScheduleConstant, ScheduleExponential or ScheduleStep
+	Decay       float64 // factor per DecaySteps of the exponential and step schedules
+	DecaySteps  int     // steps per decay (0: one epoch's)
+	WarmupSteps int     // steps of linear warm-up (0: none)
+	ClipNorm    float64 // bound on the gradients' global L2 norm (0: none)
+	ClipValue   float64 // bound on each gradient element's magnitude (0: none)
 }
 
 // Default returns the config with every key at its default.

@@ -113,7 +113,7 @@ func TestDefaults(t *testing.T) {
 		{"discrete.temperature", c.Discrete.Temperature, 0.66},
 		{"batch.labelled", c.Batch.Labelled, 100},
 		{"batch.unlabelled", c.Batch.Unlabelled, 128},
-		{"optimizer", c.Optimizer, Optimizer{"adam", 1e-3, 0.9, 0.999, 1e-8}},
+		{"optimizer", c.Optimizer, Optimizer{"adam", 1e-3, 0.9, 0.999, 1e-8, ScheduleConstant, 0.5, 0, 0, 0, 0}},
 		{"epochs", c.Epochs, 50},
 		{"eval_every", c.EvalEvery, 1},
 		{"seed", c.Seed, int64(1)},
@@ -324,14 +324,25 @@ func TestHashLateKeys(t *testing.T) {
 		"init.from":              "runs/mnist",
 		"init.nets":              "draw=render",
 		"init.freeze":            "true",
+		"checkpoint.best_metric": "none",
+		"optimizer.schedule":     "step",
+		"optimizer.decay":        "0.9",
+		"optimizer.decay_steps":  "10",
+		"optimizer.warmup_steps": "10",
+		"optimizer.clip_norm":    "5",
+		"optimizer.clip_value":   "1",
+		"discrete.shared_noise":  "true",
 	}
 	// The lines of the late keys (and of sections holding only late keys)
 	// in the default canonical form.
 	lateLines := map[string]bool{
 		"data:\n": true, "  binarize: none\n": true,
-		"checkpoint:\n": true, "  every_steps: 0\n": true,
+		"checkpoint:\n": true, "  every_steps: 0\n": true, "  best_metric: \"\"\n": true,
 		"  counts: {}\n": true,
 		"init:\n":        true, "  from: \"\"\n": true, "  nets: \"\"\n": true, "  freeze: false\n": true,
+		"  schedule: constant\n": true, "  decay: 0.5\n": true, "  decay_steps: 0\n": true, "  warmup_steps: 0\n": true,
+		"  clip_norm: 0.0\n": true, "  clip_value: 0.0\n": true,
+		"  shared_noise: false\n": true,
 	}
 	c := Default()
 	var old []string

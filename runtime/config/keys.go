@@ -119,6 +119,13 @@ const (
 	BinarizeFixed   = "fixed"   // one draw per image, at load time
 )
 
+// Learning-rate schedules (optimizer.schedule).
+const (
+	ScheduleConstant    = "constant"
+	ScheduleExponential = "exponential"
+	ScheduleStep        = "step"
+)
+
 // keys returns the key table, in the order Marshal and Docs print it.
 func keys() []key {
 	methods := []string{Enumerate, Relax}
@@ -171,6 +178,9 @@ func keys() []key {
 		{path: "discrete.vars", kind: kindVarMap, def: "{}", enum: methods,
 			doc:   "Per-variable override of discrete.default, e.g. `{y: relax}`.",
 			field: func(c *Config) any { return &c.Discrete.Vars }},
+		{path: "discrete.shared_noise", kind: kindBool, def: "false", late: true,
+			doc:   "Draw the noise of every sampled latent (the ε of Normal and Laplace latents, the Gumbel noise of relaxed ones) once per data point and sample, and reuse it across the enumerated values of the discrete latents (common random numbers), instead of a fresh draw for each enumerated value. See Shared noise in docs/config.md for what it does to the variance.",
+			field: func(c *Config) any { return &c.Discrete.SharedNoise }},
 		{path: "batch.labelled", kind: kindInt, def: "100", rng: atLeast(1),
 			doc:   "Labelled examples per step.",
 			field: func(c *Config) any { return &c.Batch.Labelled }},
@@ -192,6 +202,24 @@ func keys() []key {
 		{path: "optimizer.eps", kind: kindFloat, def: "1e-08", rng: above(0),
 			doc:   "Adam ε, added to the denominator.",
 			field: func(c *Config) any { return &c.Optimizer.Eps }},
+		{path: "optimizer.schedule", kind: kindEnum, def: ScheduleConstant, enum: []string{ScheduleConstant, ScheduleExponential, ScheduleStep}, late: true,
+			doc:   "Learning-rate schedule over training steps t (counted from 0): constant (lr); exponential (lr·decay^(t/decay_steps)); step (lr·decay^⌊t/decay_steps⌋). A function of the step only, so a resumed run follows it exactly.",
+			field: func(c *Config) any { return &c.Optimizer.Schedule }},
+		{path: "optimizer.decay", kind: kindFloat, def: "0.5", rng: bound{hasLo: true, lo: 0, loOpen: true, hasHi: true, hi: 1}, late: true,
+			doc:   "Factor the exponential or step schedule multiplies the learning rate by every decay_steps steps.",
+			field: func(c *Config) any { return &c.Optimizer.Decay }},
+		{path: "optimizer.decay_steps", kind: kindInt, def: "0", rng: atLeast(0), late: true,
+			doc:   "Steps per decay of the exponential or step schedule (0: one epoch's steps).",
+			field: func(c *Config) any { return &c.Optimizer.DecaySteps }},
+		{path: "optimizer.warmup_steps", kind: kindInt, def: "0", rng: atLeast(0), late: true,
+			doc:   "Linear warm-up: the learning rate of step t (from 0) is multiplied by min(1, (t+1)/warmup_steps), on top of the schedule (0: none).",
+			field: func(c *Config) any { return &c.Optimizer.WarmupSteps }},
+		{path: "optimizer.clip_norm", kind: kindFloat, def: "0", rng: atLeast(0), late: true,
+			doc:   "Clip the gradients by their global L2 norm: when it exceeds clip_norm, all are scaled by one factor to bring it to clip_norm (0: no clipping). steps.jsonl then logs each step's grad_norm (before clipping), clipped (1 or 0) and clipped_frac (the fraction of the epoch's steps so far that were clipped).",
+			field: func(c *Config) any { return &c.Optimizer.ClipNorm }},
+		{path: "optimizer.clip_value", kind: kindFloat, def: "0", rng: atLeast(0), late: true,
+			doc:   "Clip each gradient element to [-clip_value, clip_value], before clip_norm (0: no clipping); logged as for clip_norm.",
+			field: func(c *Config) any { return &c.Optimizer.ClipValue }},
 		{path: "epochs", kind: kindInt, def: "50", rng: atLeast(1),
 			doc:   "Number of epochs.",
 			field: func(c *Config) any { return &c.Epochs }},
@@ -213,6 +241,9 @@ func keys() []key {
 		{path: "init.freeze", kind: kindBool, def: "false", late: true,
 			doc:   "Keep the networks set by init.from fixed (not trained).",
 			field: func(c *Config) any { return &c.Init.Freeze }},
+		{path: "checkpoint.best_metric", kind: kindString, def: `""`, late: true, nullDoc: "err_val_ of the first discrete supervised variable",
+			doc:   "The validation column of metrics.csv whose best epoch's checkpoint is kept in RUN/checkpoints/best (besides the last two) and evaluated on test at the end (err_test_*_best, elbo_test_best, best_epoch). Empty: err_val_<v> of the first discrete supervised variable v; none: keep no best checkpoint. err_ columns: lowest is best; elbo_ and acc_ columns: highest. On a tie the earlier epoch stays. eval, sample and predict use this checkpoint by default.",
+			field: func(c *Config) any { return &c.Checkpoint.BestMetric }},
 		{path: "seed", kind: kindInt, def: "1",
 			doc:   "Run seed: parameters initialisation, sampling, shuffling.",
 			field: func(c *Config) any { return &c.Seed }},

@@ -99,6 +99,16 @@ func NewAdam[T Float](cfg Config, sizes []int) (*Adam[T], error) {
 	return a, nil
 }
 
+// SetLR sets the learning rate of the following steps (for a schedule);
+// it must be > 0 and finite.
+func (a *Adam[T]) SetLR(lr float64) error {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return fmt.Errorf("adam: lr must be > 0, got %g", lr)
+	}
+	a.cfg.LR = lr
+	return nil
+}
+
 // Config returns the hyper-parameters.
 func (a *Adam[T]) Config() Config { return a.cfg }
 

@@ -317,3 +317,32 @@ func BenchmarkAdamMNIST64(b *testing.B)         { benchmarkStep[float64](b, mnis
 func BenchmarkAdamMNIST32Zero(b *testing.B)     { benchmarkStep[float32](b, mnistSizes, false, 1) }
 func BenchmarkAdamMNIST64Zero(b *testing.B)     { benchmarkStep[float64](b, mnistSizes, false, 1) }
 func BenchmarkAdamMNIST32Workers2(b *testing.B) { benchmarkStep[float32](b, mnistSizes, false, 2) }
+
+// TestSetLR: a step after SetLR moves the weights as a fresh Adam with
+// that learning rate would, and bad rates are refused.
+func TestSetLR(t *testing.T) {
+	cfg := DefaultConfig()
+	a, _ := NewAdam[float64](cfg, []int{3})
+	cfg.LR = 0.25
+	b, _ := NewAdam[float64](cfg, []int{3})
+	if err := a.SetLR(0.25); err != nil {
+		t.Fatal(err)
+	}
+	wa, wb := [][]float64{{1, -2, 3}}, [][]float64{{1, -2, 3}}
+	if err := a.Step(wa, [][]float64{{0.5, 0.1, -1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Step(wb, [][]float64{{0.5, 0.1, -1}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range wa[0] {
+		if wa[0][i] != wb[0][i] {
+			t.Errorf("weight %d: %v after SetLR, %v with the rate from the start", i, wa[0][i], wb[0][i])
+		}
+	}
+	for _, lr := range []float64{0, -1, math.Inf(1), math.NaN()} {
+		if a.SetLR(lr) == nil {
+			t.Errorf("SetLR(%v) accepted", lr)
+		}
+	}
+}

@@ -57,7 +57,7 @@ func TestCountAccuracyColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cols := metricColumns(m)
+	cols := metricColumns(m, false)
 	for _, c := range []string{"err_val_k", "err_test_k", "acc_val_count", "acc_test_count"} {
 		if !slices.Contains(cols, c) {
 			t.Errorf("metric columns %v lack %s", cols, c)

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"context"
 	"math"
 	"testing"
 
@@ -90,25 +89,4 @@ func equal(a, b []float32) bool {
 		}
 	}
 	return true
-}
-
-// TestTrainResumeBinarize: a run with data.binarize dynamic, interrupted
-// mid-epoch and resumed, ends with the same parameters and evaluation as
-// the uninterrupted run.
-func TestTrainResumeBinarize(t *testing.T) {
-	needMNIST(t)
-	src, m := loadMNIST(t)
-	out := t.TempDir()
-	mk := func() *config.Config {
-		cfg := tinyConfig(t, out)
-		if err := cfg.Set("data.binarize", "dynamic"); err != nil {
-			t.Fatal(err)
-		}
-		return cfg
-	}
-	full, err := Train(context.Background(), Options{Spec: src, Model: m, Config: mk()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	interruptAndResume(t, src, m, mk, 6, full)
 }

@@ -94,7 +94,7 @@ func TestDirectionMetrics(t *testing.T) {
 			t.Errorf("epoch line %q lacks %q", line, part)
 		}
 	}
-	cols := strings.Join(metricColumns(m), ",")
+	cols := strings.Join(metricColumns(m, false), ",")
 	if !strings.Contains(cols, "err_val_y,err_test_y,angle_val_l,angle_test_l,cos_val_l,cos_test_l,elbo_test") {
 		t.Errorf("metrics.csv columns %s", cols)
 	}

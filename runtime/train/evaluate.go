@@ -23,8 +23,9 @@ type EvalOptions struct {
 	// Split is "test" (the default) or "val"; max_eval of the config
 	// limits it to its first examples, as in training.
 	Split string
-	// Checkpoint is "last" (the default: the newest readable one) or
-	// "prev" (the one before it).
+	// Checkpoint is "best" (the default: the best validation epoch's, see
+	// checkpoint.best_metric; the last when the run keeps none), "last"
+	// (the newest readable one) or "prev" (the one before it).
 	Checkpoint string
 	Data       data.Options
 }
@@ -42,6 +43,7 @@ type EvalReport struct {
 	Accuracies []Accuracy
 	ELBO       float64 // mean ELBO per example, in nats
 	Skipped    []error // newer checkpoints that could not be read
+	Note       string  // why "best" evaluated the last checkpoint instead
 }
 
 // Error is the classification error of one supervised variable: the
@@ -85,15 +87,28 @@ func Evaluate(opt EvalOptions) (*EvalReport, error) {
 	}
 	which := opt.Checkpoint
 	if which == "" {
-		which = "last"
+		which = "best"
 	}
-	if which != "last" && which != "prev" {
-		return nil, fmt.Errorf("evaluate: unknown checkpoint %q (want last or prev)", which)
+	if which != "best" && which != "last" && which != "prev" {
+		return nil, fmt.Errorf("evaluate: unknown checkpoint %q (want best, last or prev)", which)
 	}
 	rep := &EvalReport{Split: split}
-	c, err := readCheckpoint(filepath.Join(opt.Dir, checkpointDir), which, rep)
-	if err != nil {
-		return nil, err
+	var c *ckpt.Checkpoint
+	var err error
+	if which == "best" {
+		c, rep.Checkpoint, err = ReadBest(opt.Dir)
+		if errors.Is(err, ckpt.ErrNone) {
+			rep.Note, which = "the run keeps no best checkpoint; evaluating the last", "last"
+		} else if err != nil {
+			return nil, fmt.Errorf("reading the best checkpoint: %w", err)
+		} else {
+			rep.Step = c.Step
+		}
+	}
+	if which != "best" {
+		if c, err = readCheckpoint(filepath.Join(opt.Dir, checkpointDir), which, rep); err != nil {
+			return nil, err
+		}
 	}
 	dopts := opt.Data
 	if cfg.DataDir != "" {

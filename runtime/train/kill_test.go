@@ -72,7 +72,7 @@ func TestKillMidEpoch(t *testing.T) {
 	if string(a) != string(b) {
 		t.Error("the resumed run ends with different parameters than the uninterrupted run")
 	}
-	for _, k := range []string{"err_test_y", "err_val_y", "elbo_test", "loss"} {
+	for _, k := range resumedKeys {
 		if full.Metrics[k] != resumed.Metrics[k] {
 			t.Errorf("%s: uninterrupted %v, resumed %v", k, full.Metrics[k], resumed.Metrics[k])
 		}

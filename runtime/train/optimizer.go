@@ -23,6 +23,7 @@ func NewOptimizer(w *compiler.Weights, cfg optim.Config) (Optimizer, error) {
 // optimizer is an Optimizer that also saves and restores its state.
 type optimizer interface {
 	Optimizer
+	setLR(lr float64) error
 	save(c *ckpt.Checkpoint)
 	load(c *ckpt.Checkpoint) error
 }
@@ -69,6 +70,8 @@ func (o *adam[T]) Step(grads []any) error {
 	}
 	return o.a.Step(o.params, o.grads)
 }
+
+func (o *adam[T]) setLR(lr float64) error { return o.a.SetLR(lr) }
 
 func (o *adam[T]) save(c *ckpt.Checkpoint) {
 	st := o.a.State()

@@ -31,11 +31,12 @@ func EvalImages(cfg *config.Config, s *data.Split) *data.Split {
 // measure the program training runs.
 func CompileOptions(m *check.Model, cfg *config.Config, n int) compiler.Options {
 	o := compiler.Options{
-		Samples:    cfg.Samples,
-		Alpha:      cfg.ResolveAlpha(n),
-		Unlabelled: cfg.Batch.Unlabelled,
-		Discrete:   map[string]compiler.Discrete{},
-		Default:    compiler.Discrete{Relax: cfg.Discrete.Default == config.Relax, Temperature: cfg.Discrete.Temperature},
+		Samples:     cfg.Samples,
+		Alpha:       cfg.ResolveAlpha(n),
+		Unlabelled:  cfg.Batch.Unlabelled,
+		Discrete:    map[string]compiler.Discrete{},
+		Default:     compiler.Discrete{Relax: cfg.Discrete.Default == config.Relax, Temperature: cfg.Discrete.Temperature},
+		SharedNoise: cfg.Discrete.SharedNoise,
 	}
 	supervised := false
 	for _, v := range m.Vars {

@@ -14,8 +14,23 @@ import (
 const checkpointDir = "checkpoints"
 
 // checkpoint writes the run's state atomically: parameters, Adam state,
-// both samplers' positions, the noise generator, and the step counters.
+// both samplers' positions, the noise generator, the step counters and
+// the best validation epoch so far.
 func (t *trainer) checkpoint() error {
+	c, err := t.snapshot()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(t.run.Dir(), checkpointDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	_, err = ckpt.Save(dir, c)
+	return err
+}
+
+// snapshot returns the run's state as a checkpoint.
+func (t *trainer) snapshot() (*ckpt.Checkpoint, error) {
 	c := &ckpt.Checkpoint{
 		Step:       t.step,
 		Epoch:      int64(t.epoch),
@@ -28,22 +43,26 @@ func (t *trainer) checkpoint() error {
 			"loss_sum": strconv.FormatFloat(t.lossSum, 'g', -1, 64),
 		},
 	}
+	if o := t.cfg.Optimizer; clipping(o.ClipNorm, o.ClipValue) {
+		c.Meta["clipped"] = strconv.Itoa(t.clippedInEpoch)
+	}
+	if scheduled(t.cfg.Optimizer) {
+		// For people reading the checkpoint: resuming recomputes it from
+		// the step.
+		c.Meta["lr"] = strconv.FormatFloat(learningRate(t.cfg.Optimizer, t.cfg.Steps(t.train.N), max(t.step-1, 0)), 'g', -1, 64)
+	}
 	for name, s := range t.samplers() {
 		st := s.State()
 		c.Positions[name] = ckpt.Position{Epoch: st.Epoch, Offset: st.Offset}
 	}
 	rs, err := t.pcg.MarshalBinary()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c.RNG["noise"] = rs
 	t.optim.save(c)
-	dir := filepath.Join(t.run.Dir(), checkpointDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	_, err = ckpt.Save(dir, c)
-	return err
+	t.best.save(c)
+	return c, nil
 }
 
 // samplers returns the data samplers by their checkpoint position names.
@@ -83,6 +102,9 @@ func (t *trainer) restore() error {
 	if err := t.pcg.UnmarshalBinary(c.RNG["noise"]); err != nil {
 		return fmt.Errorf("checkpoint %s: noise generator: %w", path, err)
 	}
+	if err := t.best.load(c); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
 	t.step = c.Step
 	t.epoch = int(c.Epoch)
 	if t.inEpoch, err = strconv.Atoi(c.Meta["in_epoch"]); err != nil {
@@ -90,6 +112,11 @@ func (t *trainer) restore() error {
 	}
 	if t.lossSum, err = strconv.ParseFloat(c.Meta["loss_sum"], 64); err != nil {
 		return fmt.Errorf("checkpoint %s: bad loss_sum: %w", path, err)
+	}
+	if v, ok := c.Meta["clipped"]; ok { // absent from older checkpoints
+		if t.clippedInEpoch, err = strconv.Atoi(v); err != nil {
+			return fmt.Errorf("checkpoint %s: bad clipped count: %w", path, err)
+		}
 	}
 	t.run.Logf("resumed from %s at step %d (epoch %d, %d steps into it)", path, t.step, t.epoch+1, t.inEpoch)
 	return t.run.Rewind(int64(t.epoch), t.step)

@@ -88,6 +88,10 @@ type trainer struct {
 	lossSum  float64 // sum of the losses of the epoch in progress
 	batch    compiler.Batch
 	eval     *evaluator
+	best     best // the best validation epoch so far
+	// clippedInEpoch counts the steps of the epoch in progress whose
+	// gradients were clipped.
+	clippedInEpoch int
 }
 
 // Train trains the model of opt until its configured epochs are done, the
@@ -140,6 +144,9 @@ func (t *trainer) setup() error {
 	if err := t.chooseLabelled(); err != nil {
 		return err
 	}
+	if t.best.metric, t.best.lower, err = bestMetric(t.m, cfg, metricColumns(t.m, false)); err != nil {
+		return err
+	}
 	specHash, cfgHash := runs.Hash(t.opt.Spec), cfg.Hash()
 	if t.opt.Resume != "" {
 		if t.run, err = runs.Open(t.opt.Resume, specHash, cfgHash); err != nil {
@@ -149,7 +156,7 @@ func (t *trainer) setup() error {
 		t.run, err = runs.Create(cfg.Out, cfg.RunName(t.m.Name), runs.Options{
 			Spec: t.opt.Spec, Config: cfg.Marshal(),
 			Meta:    runs.Meta{ConfigHash: cfgHash, Tool: "ssdgm " + Version, GoVersion: runtime.Version(), Seed: cfg.Seed, Command: t.opt.Command},
-			Columns: metricColumns(t.m),
+			Columns: metricColumns(t.m, t.best.metric != ""),
 		})
 		if err != nil {
 			return err
@@ -274,7 +281,11 @@ func firstN(s *data.Split, n int) (*data.Split, error) {
 	return s.Subset(idx)
 }
 
-func metricColumns(m *check.Model) []string {
+// metricColumns returns the columns of metrics.csv for m; with best, also
+// those of the test evaluation of the best validation epoch's checkpoint
+// (best_epoch, then each test column with BestSuffix),
+// which only the last row fills.
+func metricColumns(m *check.Model, best bool) []string {
 	cols := []string{"epoch", "step", "loss", "seconds", "examples_per_s", "elbo_val"}
 	counts := repeatCounts(m)
 	for _, v := range m.Vars {
@@ -291,7 +302,16 @@ func metricColumns(m *check.Model) []string {
 	for _, v := range directionVars(m) {
 		cols = append(cols, "angle_val_"+v.Name, "angle_test_"+v.Name, "cos_val_"+v.Name, "cos_test_"+v.Name)
 	}
-	return append(cols, "elbo_test")
+	cols = append(cols, "elbo_test")
+	if best {
+		cols = append(cols, "best_epoch")
+		for _, c := range cols {
+			if isTestMetric(c) {
+				cols = append(cols, c+BestSuffix)
+			}
+		}
+	}
+	return cols
 }
 
 // classVarClasses returns the number of classes of the balancing variable
@@ -391,6 +411,7 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 		t.epoch++
 		t.inEpoch = 0
 		t.lossSum = 0
+		t.clippedInEpoch = 0
 		final := t.epoch == cfg.Epochs
 		evaluated := t.epoch%cfg.EvalEvery == 0 || final
 		if evaluated {
@@ -404,6 +425,13 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 				metrics[k] = v
 			}
 		}
+		if evaluated && t.best.update(metrics, t.epoch, t.step) {
+			// Before the regular checkpoint, which records it as the best:
+			// a run killed in between redoes this epoch and writes it again.
+			if err := t.saveBest(); err != nil {
+				return nil, err
+			}
+		}
 		if final {
 			ev, err := t.eval.split(t.test, "test", true)
 			if err != nil {
@@ -412,11 +440,18 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 			for k, v := range ev {
 				metrics[k] = v
 			}
+			bv, err := t.evalBest(ev)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range bv {
+				metrics[k] = v
+			}
 		}
 		if err := t.checkpoint(); err != nil {
 			return nil, err
 		}
-		if err := t.run.Metrics(toRow(metrics)); err != nil {
+		if err := t.run.Metrics(toRow(metrics, t.run.Columns())); err != nil {
 			return nil, err
 		}
 		t.run.Logf("epoch %d/%d %s", ep, cfg.Epochs, formatMetrics(metrics))
@@ -484,10 +519,27 @@ func (t *trainer) trainStep() (compiler.Result, error) {
 		return res, err
 	}
 	zeroFrozen(grads, t.frozen)
+	rec := map[string]any{"step": t.step, "epoch": t.epoch + 1, "loss": res.Loss}
+	if scheduled(cfg.Optimizer) {
+		lr := learningRate(cfg.Optimizer, cfg.Steps(t.train.N), t.step-1)
+		if err := t.optim.setLR(lr); err != nil {
+			return res, err
+		}
+		rec["lr"] = lr
+	}
+	if o := cfg.Optimizer; clipping(o.ClipNorm, o.ClipValue) {
+		norm, clipped := clipGrads(grads, o.ClipNorm, o.ClipValue)
+		c := 0
+		if clipped {
+			c = 1
+		}
+		t.clippedInEpoch += c
+		rec["grad_norm"], rec["clipped"] = norm, c
+		rec["clipped_frac"] = float64(t.clippedInEpoch) / float64(t.inEpoch+1)
+	}
 	if err := t.optim.Step(grads); err != nil {
 		return res, err
 	}
-	rec := map[string]any{"step": t.step, "epoch": t.epoch + 1, "loss": res.Loss}
 	for _, tm := range res.Terms {
 		rec[tm.Name] = tm.Value
 	}
@@ -509,10 +561,14 @@ func (t *trainer) labelledPerStep() int {
 	return 0
 }
 
-func toRow(m map[string]float64) map[string]any {
+// toRow returns the metrics that are columns of metrics.csv (a run
+// resumed from an older version has fewer columns).
+func toRow(m map[string]float64, cols []string) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		out[k] = v
+		if slices.Contains(cols, k) {
+			out[k] = v
+		}
 	}
 	return out
 }

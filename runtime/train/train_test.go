@@ -128,6 +128,9 @@ func TestTrainResume(t *testing.T) {
 	}
 }
 
+// resumedKeys are the metrics a resumed run must reproduce exactly.
+var resumedKeys = []string{"err_test_y", "err_val_y", "elbo_test", "loss", "best_epoch", "err_test_y_best", "elbo_test_best"}
+
 // interruptAndResume trains a run of mk's config, interrupted once it has
 // done stopAt steps, resumes it, and checks that it ends with the same
 // parameters and the same evaluation as full, the uninterrupted run of the
@@ -178,7 +181,15 @@ func interruptAndResume(t *testing.T, src []byte, m *check.Model, mk func() *con
 	if string(a) != string(b) {
 		t.Error("resumed run ends with different parameters than the uninterrupted run")
 	}
-	for _, k := range []string{"err_test_y", "err_val_y", "elbo_test", "loss"} {
+	// Every step's record (loss, terms, learning rate, gradient norm) is
+	// the same, and logged once.
+	if sa, sb := readFile(t, filepath.Join(full.Dir, runs.StepsFile)), readFile(t, filepath.Join(resumed.Dir, runs.StepsFile)); sa != sb {
+		t.Errorf("%s of the resumed run differs from the uninterrupted run's", runs.StepsFile)
+	}
+	if _, ok := full.Metrics["err_test_y_best"]; !ok {
+		t.Error("the run reports no err_test_y_best")
+	}
+	for _, k := range resumedKeys {
 		if full.Metrics[k] != resumed.Metrics[k] {
 			t.Errorf("%s: uninterrupted %v, resumed %v", k, full.Metrics[k], resumed.Metrics[k])
 		}
@@ -227,6 +238,11 @@ func TestSchemaMismatch(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `bad.ssdgm:`) || !strings.Contains(err.Error(), `has no label "dgit"`) || !strings.Contains(err.Error(), "did you mean `digit`?") {
 		t.Errorf("got %v", err)
 	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	return string(mustRead(t, path))
 }
 
 func mustRead(t *testing.T, path string) []byte {
