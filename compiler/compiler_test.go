@@ -186,10 +186,10 @@ func TestEnumerationExact(t *testing.T) {
 }
 
 // TestObjectiveGradient checks the gradient of the whole objective (both
-// branches, importance weighting and enumeration) against central finite
-// differences.
+// branches, importance weighting, enumeration, and the params of
+// tiny_param) against central finite differences.
 func TestObjectiveGradient(t *testing.T) {
-	for _, spec := range []string{"tiny_m2.ssdgm", "tiny_zfirst.ssdgm", "tiny_cb.ssdgm"} {
+	for _, spec := range []string{"tiny_m2.ssdgm", "tiny_zfirst.ssdgm", "tiny_cb.ssdgm", "tiny_param.ssdgm"} {
 		t.Run(spec, func(t *testing.T) {
 			p, _ := compileTiny(t, spec, Options{Labelled: 3, Unlabelled: 2, Samples: 2, Alpha: 3, SupWeight: 0.4})
 			xl, y := tinyData(3, 4)

@@ -53,6 +53,12 @@ func (b *branch) lowerExpr(e check.Expr, slot int, encoder bool) (*G.Node, error
 			return nil, lowerError(e.Pos, "`%s` has no value yet", e.Node.Name)
 		}
 		return n, nil
+	case *check.ParamRef:
+		out, err := b.p.w.paramRows(b.p.g, e.Param, b.R)
+		if err != nil {
+			return nil, lowerError(e.Pos, "param `%s`: %v", e.Param.Name, err)
+		}
+		return out, nil
 	case *check.Prev:
 		if slot <= 0 {
 			return b.expr(e.Init, slot, encoder)

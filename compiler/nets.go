@@ -20,6 +20,8 @@ type Weights struct {
 	nets   map[string]nn.Net
 	grus   map[string]*nn.GRU
 	order  []string
+	// free holds the spec's params (check.Param), by name.
+	free map[string]*nn.Param
 }
 
 // NewWeights creates the networks of m in declaration order, initialised
@@ -34,7 +36,7 @@ func NewWeights(m *check.Model, float64s bool, seed uint64) (*Weights, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Weights{Params: ps, nets: map[string]nn.Net{}, grus: map[string]*nn.GRU{}}
+	w := &Weights{Params: ps, nets: map[string]nn.Net{}, grus: map[string]*nn.GRU{}, free: map[string]*nn.Param{}}
 	r := rand.New(rand.NewPCG(seed, 0x5344474d))
 	for _, n := range m.Nets {
 		if err := w.add(n, r); err != nil {
@@ -42,7 +44,42 @@ func NewWeights(m *check.Model, float64s bool, seed uint64) (*Weights, error) {
 		}
 		w.order = append(w.order, n.Name)
 	}
+	// The spec's params come after every network's weights and draw
+	// nothing from r, so declaring one changes no network's initial values.
+	for _, p := range m.Params {
+		np, err := w.Params.Add(p.Name, []int{1, p.Shape.Size()}, p.Init)
+		if err != nil {
+			return nil, lowerError(p.Pos, "param `%s`: %v", p.Name, err)
+		}
+		w.free[p.Name] = np
+	}
 	return w, nil
+}
+
+// SpecParams returns the size of each of the spec's params, in declaration
+// order.
+func (w *Weights) SpecParams(m *check.Model) []NetCount {
+	out := make([]NetCount, 0, len(m.Params))
+	for _, p := range m.Params {
+		if np := w.free[p.Name]; np != nil {
+			out = append(out, NetCount{Name: p.Name, Count: np.Size()})
+		}
+	}
+	return out
+}
+
+// paramRows returns param p in graph g repeated to r rows: a matrix
+// [r, size] whose gradient sums over the rows into the one learned row.
+func (w *Weights) paramRows(g *G.ExprGraph, p *check.Param, r int) (*G.Node, error) {
+	np := w.free[p.Name]
+	if np == nil {
+		return nil, fmt.Errorf("param %s was not built", p.Name)
+	}
+	n, err := w.Params.Node(g, np)
+	if err != nil {
+		return nil, err
+	}
+	return ops.BroadcastTo(n, r, np.Size())
 }
 
 func (w *Weights) add(n *check.Net, r *rand.Rand) error {

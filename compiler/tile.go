@@ -49,7 +49,7 @@ func dataOnly(e check.Expr) (pure, usesX bool) {
 		return p, u
 	}
 	switch e := e.(type) {
-	case *check.Const:
+	case *check.Const, *check.ParamRef:
 		return true, false
 	case *check.Ref:
 		switch {

@@ -126,6 +126,25 @@ func writeNetworks(w io.Writer, ws *compiler.Weights, m *check.Model) {
 		total += c.Count
 	}
 	fmt.Fprintf(w, "  %-16s %-7s %12s parameters\n", "total", "", thousands(total))
+	writeParams(w, ws, m)
+}
+
+// writeParams lists the spec's params (none: nothing), with their types and
+// initial values as declared.
+func writeParams(w io.Writer, ws *compiler.Weights, m *check.Model) {
+	counts := ws.SpecParams(m)
+	if len(counts) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nparams:")
+	for i, p := range m.Params {
+		decl := fmt.Sprintf("real%s = %g", p.Shape, p.Init)
+		unit := "parameters"
+		if counts[i].Count == 1 {
+			unit = "parameter"
+		}
+		fmt.Fprintf(w, "  %-16s %-20s %12s %s\n", p.Name, decl, thousands(counts[i].Count), unit)
+	}
 }
 
 func writeVariables(w io.Writer, m *check.Model, o compiler.Options) {

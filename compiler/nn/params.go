@@ -86,6 +86,12 @@ func (ps *Params) CountPrefix(prefix string) int {
 	return n
 }
 
+// Add creates a parameter called name of the given shape with every
+// element set to v: a free learned tensor that belongs to no block.
+func (ps *Params) Add(name string, shape []int, v float64) (*Param, error) {
+	return ps.add(name, shape, func() float64 { return v })
+}
+
 // add creates a parameter with values drawn by init (called once per
 // element, in row-major order).
 func (ps *Params) add(name string, shape []int, init func() float64) (*Param, error) {

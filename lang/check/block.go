@@ -97,6 +97,11 @@ func (sc *scope) collect(stmts []*syntax.Stmt, rep *Repeat) {
 			d.Notes = []diag.Note{{Pos: n.Pos, Msg: "network declared here"}}
 			continue
 		}
+		if p, isParam := c.params[name]; isParam {
+			d := c.errorf(a.Name.Pos, a.Name.EndPos, "`%s` is already the name of a param", name)
+			d.Notes = []diag.Note{{Pos: p.Pos, Msg: "param declared here"}}
+			continue
+		}
 		if c.data != nil && name == c.data.Name && sc.g.Kind == "encoder" {
 			d := c.errorf(a.Name.Pos, a.Name.EndPos, "the data variable `%s` is observed: the encoder conditions on it and cannot define it", name)
 			d.Notes = []diag.Note{{Pos: c.dataPos, Msg: "declared as data here"}}
@@ -173,6 +178,13 @@ func (sc *scope) ref(id *syntax.Ident) Expr {
 		}
 		info.Shape, info.Kind = sc.input.Shape, Continuous
 		return &Ref{ExprInfo: info, Node: sc.input}
+	}
+	if p, ok := c.params[name]; ok {
+		return paramRef(p, id)
+	}
+	if c.failedParams[name] {
+		// Its declaration was reported; each read would only repeat it.
+		return &Ref{ExprInfo: info}
 	}
 	if n, ok := c.nets[name]; ok {
 		e := c.errorf(id.Pos, id.EndPos, "`%s` is a network; call it on a value, as in %s(h)", name, name)

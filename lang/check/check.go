@@ -14,6 +14,10 @@ type checker struct {
 	file  string
 	diags diag.List
 	nets  map[string]*Net
+	// params maps the names of the spec's params to them.
+	params map[string]*Param
+	// failedParams names the params whose declarations had errors.
+	failedParams map[string]bool
 	// failedNets names the networks whose declarations had errors.
 	failedNets map[string]bool
 	labels     map[string]*Label
@@ -67,13 +71,14 @@ func Check(f *syntax.File) (*Model, error) { return CheckWith(f, Limits{}) }
 
 // CheckWith is Check with resource limits (zero fields: defaults).
 func CheckWith(f *syntax.File, lim Limits) (*Model, error) {
-	c := &checker{file: f.Name, nets: map[string]*Net{}, failedNets: map[string]bool{}, labels: map[string]*Label{}, blockNames: map[string]map[string]diag.Pos{}}
+	c := &checker{file: f.Name, nets: map[string]*Net{}, params: map[string]*Param{}, failedParams: map[string]bool{}, failedNets: map[string]bool{}, labels: map[string]*Label{}, blockNames: map[string]map[string]diag.Pos{}}
 	m := &Model{File: f.Name}
 	var (
 		model             *syntax.ModelDecl
 		enc, dec          *syntax.Block
 		supervise         []*syntax.SuperviseDecl
 		netDecls          []*syntax.NetDecl
+		params            []*Param
 		firstDef          = map[string]diag.Pos{}
 		defineTop         func(id *syntax.Ident, what string) bool
 		labelOrder        []*Label
@@ -88,8 +93,8 @@ func CheckWith(f *syntax.File, lim Limits) (*Model, error) {
 			d.Notes = []diag.Note{{Pos: p, Msg: "first defined here"}}
 			return false
 		}
-		if what == "network" && (isFunc(id.Name) || isDist(id.Name)) {
-			c.errorf(id.Pos, id.EndPos, "network `%s` has the name of a library function or distribution; choose another name", id.Name)
+		if (what == "network" || what == "param") && (isFunc(id.Name) || isDist(id.Name)) {
+			c.errorf(id.Pos, id.EndPos, "%s `%s` has the name of a library function or distribution; choose another name", what, id.Name)
 			return false
 		}
 		firstDef[id.Name] = syntax.Pos(id.Pos)
@@ -128,6 +133,16 @@ func CheckWith(f *syntax.File, lim Limits) (*Model, error) {
 		case d.Net != nil:
 			if defineTop(d.Net.Name, "network") {
 				netDecls = append(netDecls, d.Net)
+			}
+		case d.Param != nil:
+			if !defineTop(d.Param.Name, "param") {
+				continue
+			}
+			if p := c.paramDecl(d.Param); p != nil {
+				c.params[p.Name] = p
+				params = append(params, p)
+			} else {
+				c.failedParams[d.Param.Name.Name] = true
 			}
 		case d.Supervise != nil:
 			supervise = append(supervise, d.Supervise)
@@ -185,12 +200,19 @@ func CheckWith(f *syntax.File, lim Limits) (*Model, error) {
 			c.errorAt(n.Pos, diag.Pos{}, "network `%s` is never used", n.Name)
 		}
 	}
+	for _, p := range params {
+		if p.Uses == 0 && len(c.diags) == 0 {
+			d := c.errorAt(p.Pos, diag.Pos{}, "param `%s` is never used", p.Name)
+			d.Suggest = "read it in the encoder or the decoder, or remove it"
+		}
+	}
 	if es != nil && ds != nil {
 		m.Vars = c.vars(es, ds)
 	}
 	c.supervise(supervise, m)
 	m.Data = c.data
 	m.Nets = nets
+	m.Params = params
 	m.Labels = labelOrder
 	c.limits(m, lim.withDefaults())
 	c.diags.Sort()

@@ -94,7 +94,8 @@ type Model struct {
 	Data    *Var
 	Labels  []*Label
 	Nets    []*Net
-	Vars    []*Var // the data variable first, then latents in decoder order
+	Params  []*Param // in declaration order
+	Vars    []*Var   // the data variable first, then latents in decoder order
 	Encoder *Graph
 	Decoder *Graph
 }

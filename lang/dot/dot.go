@@ -19,9 +19,47 @@ func Write(w io.Writer, m *check.Model) error {
 	for _, g := range []*check.Graph{m.Encoder, m.Decoder} {
 		graph(&b, m, g)
 	}
+	params(&b, m)
 	b.WriteString("}\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// params draws the spec's params outside both blocks, as shaded diamonds,
+// with an edge into every node that reads one.
+func params(b *strings.Builder, m *check.Model) {
+	for _, p := range m.Params {
+		fmt.Fprintf(b, "  param_%s [label=%q, shape=diamond, style=filled, fillcolor=khaki];\n", p.Name, p.Name+"\nreal"+p.Shape.String())
+	}
+	for _, g := range []*check.Graph{m.Encoder, m.Decoder} {
+		for _, n := range g.Nodes {
+			for _, p := range paramsOf(n) {
+				fmt.Fprintf(b, "  param_%s -> %s_%s [style=dashed, arrowhead=empty];\n", p.Name, g.Kind, n.Name)
+			}
+		}
+	}
+}
+
+// paramsOf lists the params node n reads, each once.
+func paramsOf(n *check.Node) []*check.Param {
+	var out []*check.Param
+	seen := map[*check.Param]bool{}
+	exprs := []check.Expr{n.Value}
+	if d := n.Dist; d != nil {
+		exprs = append(exprs, d.Loc, d.Scale, d.Logits, d.Probs)
+	}
+	for _, e := range exprs {
+		if e == nil {
+			continue
+		}
+		for _, p := range check.ParamsRead(e) {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 func graph(b *strings.Builder, m *check.Model, g *check.Graph) {

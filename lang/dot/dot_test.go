@@ -85,3 +85,26 @@ func TestRender(t *testing.T) {
 		t.Error("pdf: no error")
 	}
 }
+
+// TestParams: each param is drawn once, outside both blocks, with an edge
+// into every node that reads it (and none into nodes that do not).
+func TestParams(t *testing.T) {
+	var b strings.Builder
+	if err := Write(&b, model(t, "../../testdata/specs/good/tiny_param.ssdgm")); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		`param_pixel_bias [label="pixel_bias\nreal[6]", shape=diamond, style=filled, fillcolor=khaki];`,
+		`param_z_log_scale [label="z_log_scale\nreal[1]", shape=diamond, style=filled, fillcolor=khaki];`,
+		`param_z_log_scale -> encoder_z [style=dashed, arrowhead=empty];`,
+		`param_pixel_bias -> decoder_x [style=dashed, arrowhead=empty];`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %s in:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "param_pixel_bias ->") + strings.Count(out, "param_z_log_scale ->"); n != 2 {
+		t.Errorf("want 2 param edges, got %d:\n%s", n, out)
+	}
+}

@@ -28,6 +28,7 @@ type Decl struct {
 	Data      *DataDecl      `parser:"| @@"`
 	Label     *LabelDecl     `parser:"| @@"`
 	Net       *NetDecl       `parser:"| @@"`
+	Param     *ParamDecl     `parser:"| @@"`
 	Supervise *SuperviseDecl `parser:"| @@"`
 	Block     *Block         `parser:"| @@"`
 }
@@ -90,6 +91,18 @@ type NetDecl struct {
 
 	Name *Ident `parser:"'net' @@ '='"`
 	Kind *Call  `parser:"@@"`
+}
+
+// ParamDecl declares a free learned tensor shared by every use, with its
+// shape and the constant every element starts at:
+// `param log_sigma: real[784] = -1`.
+type ParamDecl struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+
+	Name *Ident `parser:"'param' @@ ':'"`
+	Type *Type  `parser:"@@ '='"`
+	Init *Expr  `parser:"@@"`
 }
 
 // SuperviseDecl binds a latent variable to a dataset label:

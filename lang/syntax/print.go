@@ -86,6 +86,11 @@ func (p *printer) decl(d *Decl) {
 	case d.Net != nil:
 		p.b.WriteString("net " + d.Net.Name.Name + " = ")
 		p.call(d.Net.Kind)
+	case d.Param != nil:
+		p.b.WriteString("param " + d.Param.Name.Name + ": ")
+		p.typ(d.Param.Type)
+		p.b.WriteString(" = ")
+		p.expr(d.Param.Init)
 	case d.Supervise != nil:
 		p.b.WriteString("supervise " + d.Supervise.Var.Name + " with " + d.Supervise.Label.Name)
 	case d.Block != nil:

@@ -123,6 +123,8 @@ func TestFormatCases(t *testing.T) {
 			"decoder {\n  repeat k max 3 {\n    d ~ Categorical(probs: uniform(10))\n  }\n}\n"},
 		{"parens and lists kept", "net f = mlp(hidden: [1, 2,], act: relu)\nencoder {\n  a = (b + c) * d\n}\n",
 			"net f = mlp(hidden: [1, 2], act: relu)\nencoder {\n  a = (b + c) * d\n}\n"},
+		{"param", "// scale\nparam  s:real[1,28 ,28]=-1 // start\nparam t: real[3] = 0.5\n",
+			"// scale\nparam s: real[1, 28, 28] = -1 // start\nparam t: real[3] = 0.5\n"},
 		{"empty", "", ""},
 		{"only comment", "// nothing\n", "// nothing\n"},
 	}
