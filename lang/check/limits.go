@@ -266,6 +266,13 @@ func (c *checker) limits(m *Model, l Limits) {
 			d.Suggest = raise("elements")
 		}
 	}
+	for _, p := range m.Params {
+		if e := p.Shape.elements(); e > l.Elements {
+			d := c.errorAt(p.Pos, diag.Pos{}, "param `%s` of shape %s would have %s values per data point (%s as float32), more than the limit of %s",
+				p.Name, p.Shape, count(e), bytes4(e), count(l.Elements))
+			d.Suggest = raise("elements")
+		}
+	}
 	for _, lb := range m.Labels {
 		if lb.Kind == Discrete && int64(lb.Classes) > l.Classes {
 			d := c.errorAt(lb.Pos, diag.Pos{}, "label `%s` would have %s classes, more than the limit of %s", lb.Name, count(int64(lb.Classes)), count(l.Classes))
