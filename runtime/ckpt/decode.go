@@ -194,6 +194,18 @@ func (c *Checkpoint) Param(name string) (Tensor, bool) {
 	return Tensor{}, false
 }
 
+// CopyInto is CopyTo for a destination whose element type is known only at
+// run time (a tensor's Data()): dst must be a []float32 or a []float64.
+func CopyInto(dst any, t Tensor) error {
+	switch d := dst.(type) {
+	case []float32:
+		return CopyTo(d, t)
+	case []float64:
+		return CopyTo(d, t)
+	}
+	return fmt.Errorf("unsupported dtype %T", dst)
+}
+
 // CopyTo copies t's values into dst, converting between float32 and
 // float64; the sizes must match.
 func CopyTo[T ~float32 | ~float64](dst []T, t Tensor) error {

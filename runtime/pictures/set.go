@@ -90,16 +90,7 @@ func LoadCheckpoint(w *compiler.Weights, c *ckpt.Checkpoint) error {
 		if !slices.Equal(t.Shape, p.Shape) {
 			return fmt.Errorf("parameter %s has shape %v, the model %v", p.Name, t.Shape, p.Shape)
 		}
-		var err error
-		switch dst := p.Value.Data().(type) {
-		case []float32:
-			err = ckpt.CopyTo(dst, t)
-		case []float64:
-			err = ckpt.CopyTo(dst, t)
-		default:
-			err = fmt.Errorf("unsupported dtype %T", dst)
-		}
-		if err != nil {
+		if err := ckpt.CopyInto(p.Value.Data(), t); err != nil {
 			return fmt.Errorf("%s: %w", p.Name, err)
 		}
 	}

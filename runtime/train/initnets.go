@@ -171,16 +171,7 @@ func InitNets(w *compiler.Weights, m *check.Model, in config.Init) (set []bool, 
 			if !slices.Equal(t.Shape, p.Shape) {
 				return nil, "", fmt.Errorf("init: network `%s` parameter %s has shape %v here, but %s in %s has shape %v; the networks must have the same input and layer sizes", pr.dst, p.Name, p.Shape, t.Name, path, t.Shape)
 			}
-			var err error
-			switch dst := p.Value.Data().(type) {
-			case []float32:
-				err = ckpt.CopyTo(dst, t)
-			case []float64:
-				err = ckpt.CopyTo(dst, t)
-			default:
-				err = fmt.Errorf("unsupported dtype %T", dst)
-			}
-			if err != nil {
+			if err := ckpt.CopyInto(p.Value.Data(), t); err != nil {
 				return nil, "", fmt.Errorf("init: %s from %s: %w", p.Name, t.Name, err)
 			}
 			set[i] = true
