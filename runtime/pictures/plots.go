@@ -119,15 +119,7 @@ func WriteCurves(metricsCSV, path, note string) error {
 		}
 		wall[i] = total
 	}
-	groups := []struct {
-		title, unit string
-		match       func(string) bool
-		scale       float64
-	}{
-		{"training loss", "loss per step", func(n string) bool { return n == "loss" }, 1},
-		{"classification error", "error (%)", func(n string) bool { return strings.HasPrefix(n, "err_") }, 100},
-		{"ELBO", "nats per example", func(n string) bool { return strings.HasPrefix(n, "elbo_") }, 1},
-	}
+	groups := CurveGroups()
 	var plots [][]*plot.Plot
 	for gi, g := range groups {
 		var row []*plot.Plot
@@ -136,22 +128,22 @@ func WriteCurves(metricsCSV, path, note string) error {
 			vals  []float64
 		}{{"epoch", epoch}, {"training time (s)", wall}} {
 			p := plot.New()
-			p.Title.Text = g.title
+			p.Title.Text = g.Title
 			if gi == 0 && note != "" {
 				p.Title.Text += " [" + note + "]"
 			}
-			p.X.Label.Text, p.Y.Label.Text = x.label, g.unit
+			p.X.Label.Text, p.Y.Label.Text = x.label, g.Unit
 			p.Add(plotter.NewGrid())
 			p.Legend.Top = true
 			k := 0
 			for _, name := range m.names {
-				if !g.match(name) {
+				if !g.Match(name) {
 					continue
 				}
 				var xys plotter.XYs
 				for i, y := range m.cols[name] {
 					if !math.IsNaN(y) && !math.IsNaN(x.vals[i]) && !math.IsInf(y, 0) {
-						xys = append(xys, plotter.XY{X: x.vals[i], Y: g.scale * y})
+						xys = append(xys, plotter.XY{X: x.vals[i], Y: g.Scale * y})
 					}
 				}
 				if len(xys) == 0 {
@@ -175,4 +167,23 @@ func WriteCurves(metricsCSV, path, note string) error {
 		plots = append(plots, row)
 	}
 	return renderPlots(path, plots, 10*vg.Inch, 9*vg.Inch)
+}
+
+// CurveGroup is one panel of the learning curves: the metrics.csv columns
+// it draws (Match), their title and unit, and the factor from the stored
+// value to the unit (100 for fractions shown in percent).
+type CurveGroup struct {
+	Title, Unit string
+	Match       func(column string) bool
+	Scale       float64
+}
+
+// CurveGroups are the panels of curves.png and of the run report's curves:
+// training loss, classification errors, ELBOs.
+func CurveGroups() []CurveGroup {
+	return []CurveGroup{
+		{"training loss", "loss per step", func(n string) bool { return n == "loss" }, 1},
+		{"classification error", "error (%)", func(n string) bool { return strings.HasPrefix(n, "err_") }, 100},
+		{"ELBO", "nats per example", func(n string) bool { return strings.HasPrefix(n, "elbo_") }, 1},
+	}
 }

@@ -24,6 +24,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	pics "ssdgm/runtime/pictures"
 	"ssdgm/runtime/results"
 	"ssdgm/runtime/runs"
 )
@@ -154,32 +155,24 @@ func cell(col string, v float64, ok bool) string {
 
 // curves draws loss, errors and ELBOs against epoch, one SVG each.
 func curves(r *results.Run) ([]figure, error) {
-	groups := []struct {
-		title, unit string
-		match       func(string) bool
-		scale       float64
-	}{
-		{"training loss", "loss per step", func(c string) bool { return c == "loss" }, 1},
-		{"classification error", "error (%)", func(c string) bool { return strings.HasPrefix(c, "err_") }, 100},
-		{"ELBO", "nats per example", func(c string) bool { return strings.HasPrefix(c, "elbo_") }, 1},
-	}
+	groups := pics.CurveGroups()
 	var out []figure
 	for _, g := range groups {
 		p := plot.New()
-		p.Title.Text = g.title
-		p.X.Label.Text, p.Y.Label.Text = "epoch", g.unit
+		p.Title.Text = g.Title
+		p.X.Label.Text, p.Y.Label.Text = "epoch", g.Unit
 		p.Add(plotter.NewGrid())
 		p.Legend.Top = true
 		k := 0
 		for _, c := range r.Columns {
-			if !g.match(c) {
+			if !g.Match(c) {
 				continue
 			}
 			var xys plotter.XYs
 			for _, row := range r.Rows {
 				y, ok := row[c]
 				if e, eok := row["epoch"]; ok && eok && !math.IsNaN(y) && !math.IsInf(y, 0) {
-					xys = append(xys, plotter.XY{X: e, Y: g.scale * y})
+					xys = append(xys, plotter.XY{X: e, Y: g.Scale * y})
 				}
 			}
 			if len(xys) == 0 {
@@ -205,7 +198,7 @@ func curves(r *results.Run) ([]figure, error) {
 		if _, err := cv.WriteTo(&b); err != nil {
 			return nil, err
 		}
-		out = append(out, figure{Title: g.title, Src: dataURL("image/svg+xml", b.Bytes())})
+		out = append(out, figure{Title: g.Title, Src: dataURL("image/svg+xml", b.Bytes())})
 	}
 	return out, nil
 }
