@@ -40,10 +40,10 @@ type Options struct {
 	// step estimates Σ_n L(x_n) + γ Σ_m L^sup(x_m, y_m) up to the constant
 	// 1/N: SupWeight = γ·M/N.
 	SupWeight float64
-	// SharedNoise draws the noise of every sampled latent (Normal and
-	// Laplace ε, Gumbel noise of relaxed variables) once per data point and
-	// sample and reuses it across the enumerated values of the discrete
-	// latents, instead of once per enumerated row.
+	// SharedNoise draws the noise of every sampled latent (the ε of a
+	// reparameterised family, the Gumbel noise of relaxed variables) once
+	// per data point and sample and reuses it across the enumerated values
+	// of the discrete latents, instead of once per enumerated row.
 	SharedNoise bool
 	// MaxEnumeration bounds the row expansion of enumerated variables.
 	MaxEnumeration int

@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"fmt"
 	"math"
 
 	G "gorgonia.org/gorgonia"
@@ -47,39 +46,12 @@ func ContBernMean(eta float64) float64 {
 // same-shaped matrices [B, D], as [B]; one fused pass forward and one per
 // input backward (d/dx = η, d/dη = x − sigmoid(η) + d log C/dη).
 func ContBernLogitsLogProb(x, logits *G.Node) (*G.Node, error) {
-	const name = "ContBernLogitsLogProb"
-	same := func(in []tensor.Shape) (tensor.Shape, error) {
-		if len(in[0]) != 2 || !sameShape(in[0], in[1]) {
-			return nil, fmt.Errorf("%s: shapes %v must be equal matrices [B, D]", name, in)
+	return fusedLik("ContBernLogitsLogProb", func(wrt int) kernel {
+		return kernel{
+			f32: func(out []float32, in [][]float32) error { contBernK(out, in, wrt); return nil },
+			f64: func(out []float64, in [][]float64) error { contBernK(out, in, wrt); return nil },
 		}
-		return tensor.Shape{in[0][0]}, nil
-	}
-	o := &op{name: name, inDims: []int{2, 2}, outDims: 1, shape: same, diff: []bool{true, true},
-		k: kernel{
-			f32: func(out []float32, in [][]float32) error { contBernK(out, in, -1); return nil },
-			f64: func(out []float64, in [][]float64) error { contBernK(out, in, -1); return nil },
-		},
-	}
-	o.grad = func(in G.Nodes, _, g *G.Node) (G.Nodes, error) {
-		out := make(G.Nodes, 2)
-		for w := range out {
-			w := w
-			b := &op{name: fmt.Sprintf("%sGrad%d", name, w), inDims: []int{2, 2, 1}, outDims: 2, diff: make([]bool, 3),
-				shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
-				k: kernel{
-					f32: func(o []float32, in [][]float32) error { contBernK(o, in, w); return nil },
-					f64: func(o []float64, in [][]float64) error { contBernK(o, in, w); return nil },
-				},
-			}
-			d, err := apply(b, in[0], in[1], g)
-			if err != nil {
-				return nil, err
-			}
-			out[w] = d
-		}
-		return out, nil
-	}
-	return apply(o, x, logits)
+	}, x, logits)
 }
 
 // contBernK computes the row sums of the log-density (wrt < 0) into out

@@ -60,7 +60,7 @@ func TestLikelihoodValues(t *testing.T) {
 }
 
 // TestBernoulliLogitsKernel: the fused Bernoulli-logits kernel matches the
-// per-element reference elemLP, value and logit gradient, over logits from
+// per-element reference bernLogitsElem, value and logit gradient, over logits from
 // -100 to 100, in float64 (to rounding) and float32 (to float32 rounding).
 func TestBernoulliLogitsKernel(t *testing.T) {
 	const rows, d = 3, 41
@@ -78,7 +78,7 @@ func TestBernoulliLogitsKernel(t *testing.T) {
 	wantV := make([]float64, rows)
 	wantG := make([]float64, rows*d)
 	for i := range x64 {
-		lp, _, da, _ := elemLP(likBernLogits, 0, x64[i], a64[i], 0)
+		lp, _, da, _ := bernLogitsElem(x64[i], a64[i], 0)
 		wantV[i/d] += lp
 		wantG[i] = up64[i/d] * da
 	}
@@ -94,11 +94,11 @@ func TestBernoulliLogitsKernel(t *testing.T) {
 	// The cached path: forward, then the gradient from the residuals.
 	c := &residCache{}
 	cV, cG := make([]float64, rows), make([]float64, rows*d)
-	likC(likBernLogits, 0, cV, [][]float64{x64, a64}, -1, c)
-	likC(likBernLogits, 0, cG, [][]float64{x64, a64, up64}, 1, c)
+	bernLogitsC(cV, [][]float64{x64, a64}, -1, c)
+	bernLogitsC(cG, [][]float64{x64, a64, up64}, 1, c)
 	cV32, cG32 := make([]float32, rows), make([]float32, rows*d)
-	likC(likBernLogits, 0, cV32, [][]float32{x32, a32}, -1, c)
-	likC(likBernLogits, 0, cG32, [][]float32{x32, a32, up32}, 1, c)
+	bernLogitsC(cV32, [][]float32{x32, a32}, -1, c)
+	bernLogitsC(cG32, [][]float32{x32, a32, up32}, 1, c)
 	if c.f64.r == nil || c.f32.r == nil {
 		t.Fatal("the forward pass cached no residuals")
 	}

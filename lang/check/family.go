@@ -72,3 +72,16 @@ func locScaleNames() []string {
 	}
 	return out
 }
+
+// ReparamNames returns the families whose latents are reparameterised with
+// standard noise ε, as loc + scale·ε, in table order: the latents whose
+// noise the run config's discrete.shared_noise shares.
+func ReparamNames() []string {
+	var out []string
+	for _, f := range families() {
+		if f.Params == LocScale && f.DataOnly == "" {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}

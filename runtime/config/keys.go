@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"ssdgm/lang/check"
 )
 
 // kind is the YAML type a key accepts.
@@ -179,7 +181,7 @@ func keys() []key {
 			doc:   "Per-variable override of discrete.default, e.g. `{y: relax}`.",
 			field: func(c *Config) any { return &c.Discrete.Vars }},
 		{path: "discrete.shared_noise", kind: kindBool, def: "false", late: true,
-			doc:   "Draw the noise of every sampled latent (the ε of Normal and Laplace latents, the Gumbel noise of relaxed ones) once per data point and sample, and reuse it across the enumerated values of the discrete latents (common random numbers), instead of a fresh draw for each enumerated value. See Shared noise in docs/config.md for what it does to the variance.",
+			doc:   "Draw the noise of every sampled latent (the ε of " + strings.Join(check.ReparamNames(), " and ") + " latents, the Gumbel noise of relaxed ones) once per data point and sample, and reuse it across the enumerated values of the discrete latents (common random numbers), instead of a fresh draw for each enumerated value. See Shared noise in docs/config.md for what it does to the variance.",
 			field: func(c *Config) any { return &c.Discrete.SharedNoise }},
 		{path: "batch.labelled", kind: kindInt, def: "100", rng: atLeast(1),
 			doc:   "Labelled examples per step.",
