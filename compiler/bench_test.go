@@ -77,9 +77,8 @@ func TestStepRepeatable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := make([][]float32, len(gs))
-		for i, g := range gs {
-			d := g.([]float32)
+		out := make([][]float32, len(gs.F32))
+		for i, d := range gs.F32 {
 			out[i] = append([]float32(nil), d...)
 			clear(d)
 		}

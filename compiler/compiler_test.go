@@ -202,14 +202,14 @@ func TestObjectiveGradient(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Reruns accumulate into the live gradients: keep a copy.
-			grads := make([]any, len(live))
-			for i, g := range live {
-				grads[i] = append([]float64(nil), g.([]float64)...)
+			grads := make([][]float64, live.Len())
+			for i, g := range live.F64 {
+				grads[i] = append([]float64(nil), g...)
 			}
 			worst := 0.0
 			for i, prm := range p.w.Params.List() {
-				data := prm.Value.Data().([]float64)
-				g := grads[i].([]float64)
+				data := prm.F64()
+				g := grads[i]
 				for _, j := range []int{0, len(data) / 2, len(data) - 1} {
 					orig := data[j]
 					const h = 1e-5
@@ -248,7 +248,7 @@ func TestSameSeed(t *testing.T) {
 		}
 		var buf bytes.Buffer
 		for _, p := range w.Params.List() {
-			binary.Write(&buf, binary.LittleEndian, p.Value.Data().([]float32))
+			binary.Write(&buf, binary.LittleEndian, p.F32())
 		}
 		p, err := Compile(m, w, Options{Labelled: 8, Unlabelled: 8, Samples: 1, Alpha: 50, SupWeight: 0.002})
 		if err != nil {

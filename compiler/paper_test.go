@@ -407,7 +407,7 @@ func objectiveGradient(t *testing.T, p *Program, batch Batch, seed uint64) {
 	// its kink, where finite differences are meaningless: jitter them.
 	jit := rand.New(rand.NewPCG(seed, 1))
 	for _, prm := range p.w.Params.List() {
-		for i, d := 0, prm.Value.Data().([]float64); i < len(d); i++ {
+		for i, d := 0, prm.F64(); i < len(d); i++ {
 			d[i] += 0.1 * (jit.Float64() - 0.5)
 		}
 	}
@@ -418,13 +418,13 @@ func objectiveGradient(t *testing.T, p *Program, batch Batch, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	grads := make([][]float64, len(live)) // reruns accumulate into live
-	for i, g := range live {
-		grads[i] = append([]float64(nil), g.([]float64)...)
+	grads := make([][]float64, live.Len()) // reruns accumulate into live
+	for i, g := range live.F64 {
+		grads[i] = append([]float64(nil), g...)
 	}
 	worst := 0.0
 	for i, prm := range p.w.Params.List() {
-		data := prm.Value.Data().([]float64)
+		data := prm.F64()
 		for _, j := range []int{0, len(data) / 3, len(data) - 1} {
 			orig := data[j]
 			const h = 1e-5

@@ -186,8 +186,9 @@ func (p *Program) prune() {
 // Weights returns the networks the program trains.
 func (p *Program) Weights() *Weights { return p.w }
 
-// Graph returns the Gorgonia graph, for `ssdgm compile --dot`.
-func (p *Program) Graph() *G.ExprGraph { return p.g }
+// DOT returns the program's graph in Graphviz's DOT language, for
+// `ssdgm compile --dot`.
+func (p *Program) DOT() string { return p.g.ToDot() }
 
 // Close releases the machine.
 func (p *Program) Close() error { return p.vm.Close() }
@@ -242,16 +243,38 @@ func (p *Program) Step(batch Batch, rng *rand.Rand) (Result, error) {
 	return res, nil
 }
 
-// Grads returns the gradient slice of every parameter the program uses, in
-// Weights.Params order ([]float32 or []float64 by dtype), valid after Step.
-func (p *Program) Grads() ([]any, error) {
-	out := make([]any, len(p.pnodes))
-	for i, n := range p.pnodes {
+// Grads is the gradient of every parameter, in Weights.Params order, in
+// the parameters' dtype: F32 for float32 weights, F64 for float64 ones
+// (the other is nil). The slices are the program's gradient buffers: valid
+// after a Step until the next, and an optimizer may change them in place.
+type Grads struct {
+	F32 [][]float32
+	F64 [][]float64
+}
+
+// Len returns the number of gradients.
+func (g Grads) Len() int { return max(len(g.F32), len(g.F64)) }
+
+// Grads returns the gradient of every parameter the program uses, valid
+// after Step.
+func (p *Program) Grads() (Grads, error) {
+	var out Grads
+	for _, n := range p.pnodes {
 		gv, err := n.Grad()
 		if err != nil {
-			return nil, fmt.Errorf("gradient of %s: %w", n.Name(), err)
+			return Grads{}, fmt.Errorf("gradient of %s: %w", n.Name(), err)
 		}
-		out[i] = gv.Data()
+		switch d := gv.Data().(type) {
+		case []float32:
+			out.F32 = append(out.F32, d)
+		case []float64:
+			out.F64 = append(out.F64, d)
+		default:
+			return Grads{}, fmt.Errorf("gradient of %s holds %T", n.Name(), d)
+		}
+	}
+	if out.F32 != nil && out.F64 != nil {
+		return Grads{}, fmt.Errorf("gradients of two dtypes")
 	}
 	return out, nil
 }

@@ -5,8 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"gorgonia.org/tensor"
-
+	"ssdgm/compiler/nn"
 	"ssdgm/lang/check"
 )
 
@@ -32,23 +31,23 @@ type ref struct {
 	w *Weights
 }
 
-func (r ref) param(name string) *tensor.Dense {
+func (r ref) param(name string) *nn.Param {
 	p := r.w.Params.Get(name)
 	if p == nil {
 		r.t.Fatalf("no parameter %s", name)
 	}
-	return p.Value
+	return p
 }
 
 // linear computes act(x W + b).
 func (r ref) linear(name string, x []float64, relu bool) []float64 {
 	W := r.param(name + ".W")
-	b := r.param(name + ".b").Data().([]float64)
-	in, out := W.Shape()[0], W.Shape()[1]
+	b := r.param(name + ".b").F64()
+	in, out := W.Shape[0], W.Shape[1]
 	if len(x) != in {
 		r.t.Fatalf("%s: input %d, want %d", name, len(x), in)
 	}
-	wd := W.Data().([]float64)
+	wd := W.F64()
 	y := make([]float64, out)
 	for j := 0; j < out; j++ {
 		s := b[j]

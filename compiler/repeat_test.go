@@ -250,8 +250,8 @@ func TestRepeatRelaxedCount(t *testing.T) {
 		if prm.Name != "counter.W" && prm.Name != "counter.b" {
 			continue
 		}
-		data := prm.Value.Data().([]float64)
-		g := live[i].([]float64)
+		data := prm.F64()
+		g := live.F64[i]
 		for j := range data {
 			orig := data[j]
 			const h = 1e-6
@@ -293,12 +293,12 @@ func TestRepeatObjectiveGradient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			grads := make([][]float64, len(live))
-			for i, g := range live {
-				grads[i] = append([]float64(nil), g.([]float64)...)
+			grads := make([][]float64, live.Len())
+			for i, g := range live.F64 {
+				grads[i] = append([]float64(nil), g...)
 			}
 			for i, prm := range p.w.Params.List() {
-				data := prm.Value.Data().([]float64)
+				data := prm.F64()
 				for j := range data {
 					orig := data[j]
 					const h = 1e-5

@@ -78,10 +78,9 @@ func TestSharedNoiseVariance(t *testing.T) {
 				t.Fatal(err)
 			}
 			if sum == nil {
-				sum, sumSq = make([][]float64, len(grads)), make([][]float64, len(grads))
+				sum, sumSq = make([][]float64, grads.Len()), make([][]float64, grads.Len())
 			}
-			for i, g := range grads {
-				g := g.([]float64)
+			for i, g := range grads.F64 {
 				if sum[i] == nil {
 					sum[i], sumSq[i] = make([]float64, len(g)), make([]float64, len(g))
 				}

@@ -106,7 +106,7 @@ func TestConfidentStepHasNoSubnormals(t *testing.T) {
 	}
 	for _, p := range w.Params.List() {
 		if strings.HasPrefix(p.Name, "classify.l1.") {
-			d := p.Value.Data().([]float32)
+			d := p.F32()
 			for i := range d {
 				d[i] *= 60
 			}
@@ -135,7 +135,7 @@ func TestConfidentStepHasNoSubnormals(t *testing.T) {
 	if n := p.SkippedRows(); n < unl*9/2 {
 		t.Errorf("%d enumerated rows left out, want most of the %d wrong-class rows", n, unl*9)
 	}
-	for _, n := range p.Graph().AllNodes() {
+	for _, n := range p.g.AllNodes() {
 		if v := n.Value(); v != nil {
 			if d, ok := v.Data().([]float32); ok {
 				if k := subnormal32(d); k > 0 {
@@ -148,8 +148,8 @@ func TestConfidentStepHasNoSubnormals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, g := range gs {
-		if k := subnormal32(g.([]float32)); k > 0 {
+	for i, g := range gs.F32 {
+		if k := subnormal32(g); k > 0 {
 			t.Errorf("gradient %d holds %d subnormal values", i, k)
 		}
 	}

@@ -60,7 +60,7 @@ func runCompile(e *env, args []string) int {
 	writeTerms(&b, res, opts)
 	_, _ = e.stdout.Write(b.Bytes())
 	if *dotPath != "" {
-		if err := writeFileAtomic(*dotPath, []byte(prog.Graph().ToDot())); err != nil {
+		if err := writeFileAtomic(*dotPath, []byte(prog.DOT())); err != nil {
 			fmt.Fprintf(e.stderr, "ssdgm compile: %v\n", err)
 			return exitFail
 		}

@@ -43,7 +43,7 @@ func tinyRun(t *testing.T) string {
 	}
 	c := &ckpt.Checkpoint{Step: 7, Epoch: 1}
 	for _, p := range w.Params.List() {
-		c.Params = append(c.Params, ckpt.Tensor{Name: p.Name, Shape: p.Shape, F32: p.Value.Data().([]float32)})
+		c.Params = append(c.Params, ckpt.Tensor{Name: p.Name, Shape: p.Shape, F32: p.F32()})
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
 		t.Fatal(err)

@@ -50,9 +50,9 @@ func TestSameSeedSameParams(t *testing.T) {
 			if la[i].Name != lb[i].Name || fmt.Sprint(la[i].Shape) != fmt.Sprint(lb[i].Shape) {
 				t.Fatalf("%v: param %d: %s%v vs %s%v", dt, i, la[i].Name, la[i].Shape, lb[i].Name, lb[i].Shape)
 			}
-			switch da := la[i].Value.Data().(type) {
+			switch da := la[i].value.Data().(type) {
 			case []float64:
-				db, dc := lb[i].Value.Data().([]float64), lc[i].Value.Data().([]float64)
+				db, dc := lb[i].F64(), lc[i].F64()
 				for j := range da {
 					if math.Float64bits(da[j]) != math.Float64bits(db[j]) {
 						t.Fatalf("%v: %s[%d] differs with the same seed", dt, la[i].Name, j)
@@ -60,7 +60,7 @@ func TestSameSeedSameParams(t *testing.T) {
 					differs = differs || da[j] != dc[j]
 				}
 			case []float32:
-				db, dc := lb[i].Value.Data().([]float32), lc[i].Value.Data().([]float32)
+				db, dc := lb[i].F32(), lc[i].F32()
 				for j := range da {
 					if math.Float32bits(da[j]) != math.Float32bits(db[j]) {
 						t.Fatalf("%v: %s[%d] differs with the same seed", dt, la[i].Name, j)
@@ -85,12 +85,12 @@ func TestSameSeedSameParams(t *testing.T) {
 	}
 	// He uniform bound for the ReLU layer, zero biases
 	lim := math.Sqrt(6.0 / 784)
-	for _, v := range ps.Get("trunk.l0.W").Value.Data().([]float64) {
+	for _, v := range ps.Get("trunk.l0.W").F64() {
 		if math.Abs(v) > lim {
 			t.Fatalf("trunk.l0.W value %g beyond He bound %g", v, lim)
 		}
 	}
-	for _, v := range ps.Get("trunk.l0.b").Value.Data().([]float64) {
+	for _, v := range ps.Get("trunk.l0.b").F64() {
 		if v != 0 {
 			t.Fatal("bias not zero")
 		}
@@ -214,7 +214,7 @@ func check(t *testing.T, name string, ps *Params, build func(g *G.ExprGraph, in 
 // randomise gives every parameter (biases too) non-trivial values.
 func randomise(ps *Params, r *rand.Rand) {
 	for _, p := range ps.List() {
-		d := p.Value.Data().([]float64)
+		d := p.F64()
 		for i := range d {
 			d[i] = 2*r.Float64() - 1
 		}
@@ -303,7 +303,7 @@ func TestGRUValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := out.Value().Data().([]float64)
-	P := func(n string) []float64 { return ps.Get("gru." + n).Value.Data().([]float64) }
+	P := func(n string) []float64 { return ps.Get("gru." + n).F64() }
 	mv := func(v []float64, w []float64, j int) float64 { return v[0]*w[j] + v[1]*w[2+j] }
 	sig := func(a float64) float64 { return 1 / (1 + math.Exp(-a)) }
 	for j := 0; j < 2; j++ {
@@ -340,7 +340,7 @@ func TestSharedAcrossGraphs(t *testing.T) {
 		return append([]float32(nil), y.Value().Data().([]float32)...)
 	}
 	a := run()
-	lin.B.Value.Data().([]float32)[1] = 10
+	lin.B.F32()[1] = 10
 	b := run()
 	if b[0] != a[0] || b[1] != a[1]+10 {
 		t.Errorf("bias update not seen: %v then %v", a, b)

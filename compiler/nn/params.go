@@ -27,13 +27,28 @@ import (
 type Param struct {
 	Name  string
 	Shape []int
-	// Value holds the parameter's data (float32 or float64, the set's
+	// value holds the parameter's data (float32 or float64, the set's
 	// dtype); every graph's node for this parameter is bound to it.
-	Value *tensor.Dense
+	value *tensor.Dense
 }
 
 // Size returns the number of scalars in p.
-func (p *Param) Size() int { return p.Value.Shape().TotalSize() }
+func (p *Param) Size() int { return p.value.Shape().TotalSize() }
+
+// F32 returns p's values, row-major, when its set is float32, and nil
+// otherwise. The slice is the parameter itself: every graph reads it and an
+// optimizer updates it in place.
+func (p *Param) F32() []float32 {
+	d, _ := p.value.Data().([]float32)
+	return d
+}
+
+// F64 returns p's values, row-major, when its set is float64, and nil
+// otherwise; like F32, the slice is the parameter itself.
+func (p *Param) F64() []float64 {
+	d, _ := p.value.Data().([]float64)
+	return d
+}
 
 // Params is an ordered set of parameters of one dtype, with at most one
 // graph node per parameter per graph. It is not safe for concurrent use:
@@ -58,6 +73,9 @@ func NewParams(dt tensor.Dtype) (*Params, error) {
 
 // Dtype returns the set's dtype.
 func (ps *Params) Dtype() tensor.Dtype { return ps.dt }
+
+// Float64 reports whether the set holds float64 values (else float32).
+func (ps *Params) Float64() bool { return ps.dt == tensor.Float64 }
 
 // List returns the parameters in creation order.
 func (ps *Params) List() []*Param { return append([]*Param(nil), ps.list...) }
@@ -114,13 +132,13 @@ func (ps *Params) add(name string, shape []int, init func() float64) (*Param, er
 			d[i] = float32(init())
 		}
 	}
-	p := &Param{Name: name, Shape: append([]int(nil), shape...), Value: t}
+	p := &Param{Name: name, Shape: append([]int(nil), shape...), value: t}
 	ps.list = append(ps.list, p)
 	ps.byName[name] = p
 	return p, nil
 }
 
-// Node returns p's node in g, creating it (bound to p.Value) on first use.
+// Node returns p's node in g, creating it (bound to p's values) on first use.
 func (ps *Params) Node(g *G.ExprGraph, p *Param) (*G.Node, error) {
 	if ps.byName[p.Name] != p {
 		return nil, fmt.Errorf("params: %q is not in this set", p.Name)
@@ -134,7 +152,7 @@ func (ps *Params) Node(g *G.ExprGraph, p *Param) (*G.Node, error) {
 		return n, nil
 	}
 	n, err := ops.Safe("param "+p.Name, func() (*G.Node, error) {
-		return G.NewTensor(g, ps.dt, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.Value)), nil
+		return G.NewTensor(g, ps.dt, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(p.value)), nil
 	})
 	if err != nil {
 		return nil, err

@@ -195,15 +195,22 @@ func (c *Checkpoint) Param(name string) (Tensor, bool) {
 }
 
 // CopyInto is CopyTo for a destination whose element type is known only at
-// run time (a tensor's Data()): dst must be a []float32 or a []float64.
-func CopyInto(dst any, t Tensor) error {
-	switch d := dst.(type) {
-	case []float32:
-		return CopyTo(d, t)
-	case []float64:
+// run time: a model parameter of either dtype.
+func CopyInto(dst Floats, t Tensor) error {
+	if d := dst.F32(); d != nil {
 		return CopyTo(d, t)
 	}
-	return fmt.Errorf("unsupported dtype %T", dst)
+	if d := dst.F64(); d != nil {
+		return CopyTo(d, t)
+	}
+	return fmt.Errorf("destination holds no float32 or float64 values")
+}
+
+// Floats is a tensor of float32 or float64 values (a model parameter):
+// exactly one of F32 and F64 returns its values, the other nil.
+type Floats interface {
+	F32() []float32
+	F64() []float64
 }
 
 // CopyTo copies t's values into dst, converting between float32 and

@@ -90,7 +90,7 @@ func LoadCheckpoint(w *compiler.Weights, c *ckpt.Checkpoint) error {
 		if !slices.Equal(t.Shape, p.Shape) {
 			return fmt.Errorf("parameter %s has shape %v, the model %v", p.Name, t.Shape, p.Shape)
 		}
-		if err := ckpt.CopyInto(p.Value.Data(), t); err != nil {
+		if err := ckpt.CopyInto(p, t); err != nil {
 			return fmt.Errorf("%s: %w", p.Name, err)
 		}
 	}

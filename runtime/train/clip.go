@@ -3,49 +3,41 @@ package train
 import (
 	"math"
 
+	"ssdgm/compiler"
 	"ssdgm/runtime/optim"
 )
 
-// clipGrads clips grads (Program.Grads(): []float32 or []float64 slices)
-// in place: first each element to [-value, value] when value > 0, then all
-// of them together by one factor so that their global L2 norm is at most
-// norm when norm > 0. It returns the global norm before any clipping and
-// whether anything was changed.
-func clipGrads(grads []any, norm, value float64) (float64, bool) {
+// clipGrads clips grads in place: first each element to [-value, value]
+// when value > 0, then all of them together by one factor so that their
+// global L2 norm is at most norm when norm > 0. It returns the global norm
+// before any clipping and whether anything was changed.
+func clipGrads(grads compiler.Grads, norm, value float64) (float64, bool) {
+	if grads.F64 != nil {
+		return clipAll(grads.F64, norm, value)
+	}
+	return clipAll(grads.F32, norm, value)
+}
+
+// clipAll is clipGrads for gradients of element type T.
+func clipAll[T optim.Float](grads [][]T, norm, value float64) (float64, bool) {
 	total := 0.0
 	clipped := false
 	for _, g := range grads {
-		switch g := g.(type) {
-		case []float32:
-			s, c := clipElems(g, value)
-			total, clipped = total+s, clipped || c
-		case []float64:
-			s, c := clipElems(g, value)
-			total, clipped = total+s, clipped || c
-		}
+		s, c := clipElems(g, value)
+		total, clipped = total+s, clipped || c
 	}
 	before := math.Sqrt(total)
 	if value > 0 {
 		// The norm that norm clipping sees is the one after element clipping.
 		total = 0
 		for _, g := range grads {
-			switch g := g.(type) {
-			case []float32:
-				total += sumSquares(g)
-			case []float64:
-				total += sumSquares(g)
-			}
+			total += sumSquares(g)
 		}
 	}
 	if n := math.Sqrt(total); norm > 0 && n > norm {
 		f := norm / n
 		for _, g := range grads {
-			switch g := g.(type) {
-			case []float32:
-				scale(g, f)
-			case []float64:
-				scale(g, f)
-			}
+			scale(g, f)
 		}
 		clipped = true
 	}

@@ -55,7 +55,7 @@ func TestDirectionMetrics(t *testing.T) {
 		if p == nil {
 			t.Fatalf("no parameter %s", name)
 		}
-		d := p.Value.Data().([]float64)
+		d := p.F64()
 		for i := range d {
 			d[i] = 0
 		}

@@ -166,14 +166,9 @@ func goldenRun(c goldenCase) ([]string, error) {
 		lines = append(lines, fmt.Sprintf("step %d loss %s", k, fmtFloat(res.Loss)))
 	}
 	for _, p := range w.Params.List() {
-		var vals []float64
-		switch d := p.Value.Data().(type) {
-		case []float32:
-			for _, v := range d {
-				vals = append(vals, float64(v))
-			}
-		case []float64:
-			vals = d
+		vals := p.F64()
+		for _, v := range p.F32() {
+			vals = append(vals, float64(v))
 		}
 		h := fnv.New64a()
 		var sum, abs float64

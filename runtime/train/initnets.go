@@ -171,7 +171,7 @@ func InitNets(w *compiler.Weights, m *check.Model, in config.Init) (set []bool, 
 			if !slices.Equal(t.Shape, p.Shape) {
 				return nil, "", fmt.Errorf("init: network `%s` parameter %s has shape %v here, but %s in %s has shape %v; the networks must have the same input and layer sizes", pr.dst, p.Name, p.Shape, t.Name, path, t.Shape)
 			}
-			if err := ckpt.CopyInto(p.Value.Data(), t); err != nil {
+			if err := ckpt.CopyInto(p, t); err != nil {
 				return nil, "", fmt.Errorf("init: %s from %s: %w", p.Name, t.Name, err)
 			}
 			set[i] = true
@@ -247,16 +247,16 @@ func frozenOf(w *compiler.Weights, nets []string) []bool {
 // zeroFrozen zeroes the gradients of frozen parameters before the Adam
 // step: a parameter whose gradient has always been zero keeps Adam's
 // moments at zero and never moves.
-func zeroFrozen(grads []any, frozen []bool) {
+func zeroFrozen(grads compiler.Grads, frozen []bool) {
 	for i, f := range frozen {
-		if !f || i >= len(grads) {
+		if !f {
 			continue
 		}
-		switch g := grads[i].(type) {
-		case []float32:
-			clear(g)
-		case []float64:
-			clear(g)
+		if i < len(grads.F32) {
+			clear(grads.F32[i])
+		}
+		if i < len(grads.F64) {
+			clear(grads.F64[i])
 		}
 	}
 }

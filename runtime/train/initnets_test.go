@@ -54,7 +54,7 @@ func saveRun(t *testing.T, m *check.Model) (string, *compiler.Weights) {
 	}
 	c := &ckpt.Checkpoint{Step: 7}
 	for _, p := range w.Params.List() {
-		c.Params = append(c.Params, tensorOf(p.Name, p.Shape, p.Value.Data().([]float64)))
+		c.Params = append(c.Params, tensorOf(p.Name, p.Shape, p.F64()))
 	}
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, checkpointDir), 0o755); err != nil {
@@ -75,7 +75,7 @@ func TestInitNets(t *testing.T) {
 	param := func(w *compiler.Weights, name string) []float64 {
 		for _, p := range w.Params.List() {
 			if p.Name == name {
-				return p.Value.Data().([]float64)
+				return p.F64()
 			}
 		}
 		t.Fatalf("no parameter %s", name)
@@ -141,9 +141,14 @@ func TestInitNets(t *testing.T) {
 
 // TestZeroFrozen: frozen parameters get no update.
 func TestZeroFrozen(t *testing.T) {
-	g := []any{[]float32{1, 2}, []float64{3}, []float32{4}}
+	g := compiler.Grads{F32: [][]float32{{1, 2}, {3}, {4}}}
 	zeroFrozen(g, []bool{true, true, false})
-	if g[0].([]float32)[1] != 0 || g[1].([]float64)[0] != 0 || g[2].([]float32)[0] != 4 {
-		t.Errorf("zeroFrozen gave %v", g)
+	if g.F32[0][1] != 0 || g.F32[1][0] != 0 || g.F32[2][0] != 4 {
+		t.Errorf("zeroFrozen gave %v", g.F32)
+	}
+	h := compiler.Grads{F64: [][]float64{{1}, {2}}}
+	zeroFrozen(h, []bool{false, true})
+	if h.F64[0][0] != 1 || h.F64[1][0] != 0 {
+		t.Errorf("zeroFrozen gave %v", h.F64)
 	}
 }

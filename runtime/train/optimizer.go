@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"ssdgm/compiler"
+	"ssdgm/compiler/nn"
 	"ssdgm/runtime/ckpt"
 	"ssdgm/runtime/optim"
 )
@@ -11,7 +12,7 @@ import (
 // Optimizer steps the parameters of a Weights with the fused Adam of
 // runtime/optim, whatever the dtype; Step also zeroes the gradients.
 type Optimizer interface {
-	Step(grads []any) error
+	Step(grads compiler.Grads) error
 }
 
 // NewOptimizer returns the Adam optimizer of w's parameters; grads passed to
@@ -28,47 +29,47 @@ type optimizer interface {
 	load(c *ckpt.Checkpoint) error
 }
 
+// adam is the Adam optimizer of parameters of element type T: values
+// reads a parameter's values and grads a program's gradients of that type.
 type adam[T optim.Float] struct {
 	w      *compiler.Weights
 	a      *optim.Adam[T]
 	params [][]T
-	grads  [][]T
+	grads  func(compiler.Grads) [][]T
 }
 
 func newOptimizer(w *compiler.Weights, cfg optim.Config) (optimizer, error) {
-	switch w.Params.List()[0].Value.Data().(type) {
-	case []float32:
-		return newAdam[float32](w, cfg)
-	case []float64:
-		return newAdam[float64](w, cfg)
+	if w.Params.Float64() {
+		return newAdam(w, cfg, (*nn.Param).F64, func(g compiler.Grads) [][]float64 { return g.F64 })
 	}
-	return nil, fmt.Errorf("unsupported parameter dtype")
+	return newAdam(w, cfg, (*nn.Param).F32, func(g compiler.Grads) [][]float32 { return g.F32 })
 }
 
-func newAdam[T optim.Float](w *compiler.Weights, cfg optim.Config) (*adam[T], error) {
+func newAdam[T optim.Float](w *compiler.Weights, cfg optim.Config, values func(*nn.Param) []T, grads func(compiler.Grads) [][]T) (*adam[T], error) {
 	list := w.Params.List()
 	sizes := make([]int, len(list))
 	params := make([][]T, len(list))
 	for i, p := range list {
 		sizes[i] = p.Size()
-		params[i] = p.Value.Data().([]T)
+		params[i] = values(p)
+		if len(params[i]) != sizes[i] {
+			return nil, fmt.Errorf("optimizer: parameter %s holds %d values of its dtype, want %d", p.Name, len(params[i]), sizes[i])
+		}
 	}
 	a, err := optim.NewAdam[T](cfg, sizes)
 	if err != nil {
 		return nil, err
 	}
-	return &adam[T]{w: w, a: a, params: params, grads: make([][]T, len(list))}, nil
+	return &adam[T]{w: w, a: a, params: params, grads: grads}, nil
 }
 
 // Step applies one Adam update from grads and zeroes them.
-func (o *adam[T]) Step(grads []any) error {
-	if len(grads) != len(o.params) {
-		return fmt.Errorf("optimizer: %d gradients for %d parameters", len(grads), len(o.params))
+func (o *adam[T]) Step(grads compiler.Grads) error {
+	g := o.grads(grads)
+	if len(g) != len(o.params) {
+		return fmt.Errorf("optimizer: %d gradients of the parameters' dtype for %d parameters", len(g), len(o.params))
 	}
-	for i, g := range grads {
-		o.grads[i] = g.([]T)
-	}
-	return o.a.Step(o.params, o.grads)
+	return o.a.Step(o.params, g)
 }
 
 func (o *adam[T]) setLR(lr float64) error { return o.a.SetLR(lr) }

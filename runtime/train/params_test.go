@@ -89,7 +89,7 @@ func TestParamSpecTrains(t *testing.T) {
 		if np.Size() != p.Shape.Size() {
 			t.Errorf("param %s has %d values, want %d", p.Name, np.Size(), p.Shape.Size())
 		}
-		for i, v := range np.Value.Data().([]float64) {
+		for i, v := range np.F64() {
 			if v == p.Init {
 				t.Errorf("param %s[%d] is still at its initial value %g after training", p.Name, i, v)
 			}
@@ -118,7 +118,7 @@ func TestParamSpecTrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range m.Params {
-		got, want := w2.Params.Get(p.Name).Value.Data().([]float64), w.Params.Get(p.Name).Value.Data().([]float64)
+		got, want := w2.Params.Get(p.Name).F64(), w.Params.Get(p.Name).F64()
 		for i := range want {
 			if got[i] != want[i] {
 				t.Errorf("param %s[%d] restored as %g, saved %g", p.Name, i, got[i], want[i])
