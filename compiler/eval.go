@@ -5,8 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	G "gorgonia.org/gorgonia"
-
 	"ssdgm/lang/check"
 )
 
@@ -26,23 +24,19 @@ type Evaluator struct {
 // Without elbo only the encoder is built (class probabilities only, every
 // unobserved discrete variable relaxed): much cheaper when a discrete
 // variable would be enumerated.
-func NewEvaluator(m *check.Model, w *Weights, batch, samples int, opts Options, elbo bool) (e *Evaluator, err error) {
-	opts.Labelled, opts.Unlabelled, opts.Samples = 0, batch, max(samples, 1)
-	if opts.MaxEnumeration == 0 {
-		opts.MaxEnumeration = 256
-	}
-	p := &Program{Model: m, opts: opts, dt: w.Params.Dtype(), w: w, g: G.NewGraph()}
-	defer func() {
-		if r := recover(); r != nil {
-			e, err = nil, fmt.Errorf("evaluator %s: gorgonia panicked: %v", m.Name, r)
-		}
-	}()
-	b, err := p.lowerBranchWith("eval", batch, false, true, !elbo)
+func NewEvaluator(m *check.Model, w *Weights, batch, samples int, opts Options, elbo bool) (*Evaluator, error) {
+	opts.Labelled, opts.Unlabelled, opts.Samples = 0, batch, samples
+	e := &Evaluator{}
+	p, err := build(m, w, forEval, opts, func(p *Program) error {
+		var err error
+		e.b, err = p.lowerBranch(plan{name: "eval", eval: true, encoderOnly: !elbo}, batch)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	p.vm = G.NewTapeMachine(p.g)
-	return &Evaluator{p: p, b: b}, nil
+	e.p = p
+	return e, nil
 }
 
 // Close releases the machine.

@@ -38,7 +38,7 @@ type Generator struct {
 
 // NewGenerator builds a generator for batches of B rows with the latents
 // named in fixed taken from inputs.
-func NewGenerator(m *check.Model, w *Weights, B int, fixed []string) (g *Generator, err error) {
+func NewGenerator(m *check.Model, w *Weights, B int, fixed []string) (*Generator, error) {
 	return NewGeneratorValues(m, w, B, fixed, nil)
 }
 
@@ -58,13 +58,7 @@ func DecoderValues(m *check.Model) []string {
 // NewGeneratorValues is NewGenerator that also reads, in every Run, the
 // decoder's deterministic values named in show (see DecoderValues): Values
 // returns them after Run.
-func NewGeneratorValues(m *check.Model, w *Weights, B int, fixed, show []string) (g *Generator, err error) {
-	p := &Program{Model: m, opts: Options{Samples: 1, Unlabelled: B, MaxEnumeration: 1}, dt: w.Params.Dtype(), w: w, g: G.NewGraph()}
-	defer func() {
-		if r := recover(); r != nil {
-			g, err = nil, fmt.Errorf("generator %s: gorgonia panicked: %v", m.Name, r)
-		}
-	}()
+func NewGeneratorValues(m *check.Model, w *Weights, B int, fixed, show []string) (*Generator, error) {
 	st := &genState{fixed: map[*check.Var]bool{}, latents: map[slotKey]*G.Value{}}
 	for _, name := range fixed {
 		v := m.Var(name)
@@ -73,25 +67,30 @@ func NewGeneratorValues(m *check.Model, w *Weights, B int, fixed, show []string)
 		}
 		st.fixed[v] = true
 	}
-	b := &branch{p: p, name: "gen", observed: map[*check.Var]bool{}, labels: map[slotKey]*input{}, consts: map[string]*G.Node{},
-		enc: map[nodeKey]*G.Node{}, dec: map[nodeKey]*G.Node{}, value: map[slotKey]*G.Node{},
-		score: map[slotKey]*G.Node{}, masks: map[string][]*G.Node{}, softMasks: map[string][]*G.Node{}, gen: st}
-	b.lay = layout{B: B, S: 1, E: 1}
-	b.R = B
-	if err := b.lower(); err != nil {
+	g := &Generator{shown: map[string]*G.Value{}}
+	p, err := build(m, w, forGenerate, Options{Samples: 1, Unlabelled: B, MaxEnumeration: 1}, func(p *Program) error {
+		b := newBranch(p, plan{name: "gen", gen: st})
+		b.lay = layout{B: B, S: 1, E: 1}
+		b.R = B
+		if err := b.lower(); err != nil {
+			return err
+		}
+		g.b = b
+		for _, name := range show {
+			n := m.Decoder.Node(name)
+			if n == nil || n.Op != check.Let || n.Repeat != nil {
+				return fmt.Errorf("%q is not a deterministic value of the decoder of %s; it has: %s", name, m.Name, strings.Join(DecoderValues(m), ", "))
+			}
+			val := new(G.Value)
+			b.read(b.dec[nodeKey{n, -1}], val)
+			g.shown[name] = val
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	g = &Generator{p: p, b: b, shown: map[string]*G.Value{}}
-	for _, name := range show {
-		n := m.Decoder.Node(name)
-		if n == nil || n.Op != check.Let || n.Repeat != nil {
-			return nil, fmt.Errorf("%q is not a deterministic value of the decoder of %s; it has: %s", name, m.Name, strings.Join(DecoderValues(m), ", "))
-		}
-		val := new(G.Value)
-		b.read(b.dec[nodeKey{n, -1}], val)
-		g.shown[name] = val
-	}
-	p.vm = G.NewTapeMachine(p.g)
+	g.p = p
 	return g, nil
 }
 
@@ -250,24 +249,27 @@ type Encoder struct {
 
 // NewEncoder builds an encoder for batches of B rows. Discrete handling
 // (the relaxation temperature) comes from opts.
-func NewEncoder(m *check.Model, w *Weights, B int, opts Options, clamp bool) (e *Encoder, err error) {
+func NewEncoder(m *check.Model, w *Weights, B int, opts Options, clamp bool) (*Encoder, error) {
 	opts.Labelled, opts.Unlabelled, opts.Samples = 0, B, 1
-	p := &Program{Model: m, opts: opts, dt: w.Params.Dtype(), w: w, g: G.NewGraph()}
-	defer func() {
-		if r := recover(); r != nil {
-			e, err = nil, fmt.Errorf("encoder %s: gorgonia panicked: %v", m.Name, r)
+	e := &Encoder{}
+	p, err := build(m, w, forEncode, opts, func(p *Program) error {
+		pl := plan{name: "enc", encoderOnly: true}
+		if clamp {
+			obs, _, err := p.observedSet(nil)
+			if err != nil {
+				return err
+			}
+			pl.name, pl.observed = "encl", obs
 		}
-	}()
-	name := "enc"
-	if clamp {
-		name = "encl"
-	}
-	b, err := p.lowerBranchWith(name, B, clamp, false, true)
+		var err error
+		e.b, err = p.lowerBranch(pl, B)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	p.vm = G.NewTapeMachine(p.g)
-	return &Encoder{p: p, b: b}, nil
+	e.p = p
+	return e, nil
 }
 
 // Close releases the machine.

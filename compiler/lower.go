@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
-	"strings"
-	"sync/atomic"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -45,23 +42,22 @@ type termNode struct {
 
 // branch is the encoder and decoder lowered for one observed set (the
 // labelled branch clamps every supervised variable; the unlabelled branch
-// clamps none) at batch size B with S samples and E enumerations per point.
+// clamps none) at batch size B with S samples and E enumerations per point:
+// its plan (what it is built for, fixed before lowering) and the lowering
+// state (inputs, the values of every node, and what is read out of a run).
 type branch struct {
-	p        *Program
-	name     string
-	labelled bool
-	set      int // index of the branch's LabelSet (labelled branches)
-	lay      layout
-	R        int
-	observed map[*check.Var]bool
-	enum     []enumSlot
-	x        *input
-	labels   map[slotKey]*input
-	noise    []*input
-	consts   map[string]*G.Node
-	small    *branch             // the data-only values at B rows (tile.go)
-	tiles    map[tileKey]*G.Node // tiled shadow values
-	memo     map[tileKey]*G.Node // a shadow branch's lowered expressions
+	p *Program
+	plan
+	lay    layout
+	R      int
+	enum   []enumSlot
+	x      *input
+	labels map[slotKey]*input
+	noise  []*input
+	consts map[string]*G.Node
+	small  *branch             // the data-only values at B rows (tile.go)
+	tiles  map[tileKey]*G.Node // tiled shadow values
+	memo   map[tileKey]*G.Node // a shadow branch's lowered expressions
 
 	enc   map[nodeKey]*G.Node // encoder values
 	dec   map[nodeKey]*G.Node // decoder values
@@ -78,10 +74,6 @@ type branch struct {
 	means           map[*check.Var]*probsRead // encoder locs of continuous supervised variables
 	termNodes       []termNode
 	objective       *G.Node
-	encoderOnly     bool
-	// gen is set for a generator branch: no encoder, the decoder samples
-	// its latents from the prior unless they are fixed by inputs.
-	gen *genState
 	// latentVals are the latents' values read out of an encoder-only run.
 	latentVals map[slotKey]*G.Value
 }
@@ -100,160 +92,6 @@ type enumSlot struct {
 	key    slotKey
 	k      int
 	stride int
-}
-
-// lowerBranch builds one training branch into p's graph.
-func (p *Program) lowerBranch(name string, B int, labelled bool) (*branch, error) {
-	return p.lowerBranchWith(name, B, labelled, false, false)
-}
-
-// lowerBranchWith builds a branch that observes every supervised variable
-// (labelled) or none; see lowerObserved.
-func (p *Program) lowerBranchWith(name string, B int, labelled, eval, encoderOnly bool) (*branch, error) {
-	var obs map[*check.Var]bool
-	if labelled {
-		var err error
-		if obs, _, err = p.observedSet(nil); err != nil {
-			return nil, err
-		}
-	}
-	return p.lowerObserved(name, B, obs, eval, encoderOnly)
-}
-
-// observedSet resolves the variable names of a LabelSet (empty: every
-// supervised variable) and names its branch: "labelled" when it observes
-// every supervised variable, else "labelled(a,b)".
-func (p *Program) observedSet(names []string) (map[*check.Var]bool, string, error) {
-	m := p.Model
-	obs := map[*check.Var]bool{}
-	all := 0
-	for _, v := range m.Vars {
-		if v.Role == check.Supervised {
-			all++
-		}
-	}
-	if all == 0 {
-		return nil, "", fmt.Errorf("%s: a labelled batch needs a supervised variable, and the spec has none", m.Name)
-	}
-	if len(names) == 0 {
-		for _, v := range m.Vars {
-			if v.Role == check.Supervised {
-				obs[v] = true
-			}
-		}
-		return obs, "labelled", nil
-	}
-	var parts []string
-	for _, v := range m.Vars {
-		if v.Role == check.Supervised && slices.Contains(names, v.Name) {
-			obs[v] = true
-			parts = append(parts, v.Name)
-		}
-	}
-	for _, n := range names {
-		v := m.Var(n)
-		if v == nil || v.Role != check.Supervised {
-			return nil, "", fmt.Errorf("%s: label set names %q, which is not a supervised variable", m.Name, n)
-		}
-	}
-	if len(obs) == all {
-		return obs, "labelled", nil
-	}
-	return obs, "labelled(" + strings.Join(parts, ",") + ")", nil
-}
-
-// lowerObserved builds a branch whose points carry the variables in obs
-// (nil or empty: an unlabelled branch); an evaluation branch also reads
-// the class probabilities, the means of continuous supervised variables
-// and per-row log-densities out of each run. An encoder-only branch relaxes
-// every unobserved discrete variable (nothing is enumerated) and builds
-// neither the decoder nor the objective.
-func (p *Program) lowerObserved(name string, B int, obs map[*check.Var]bool, eval, encoderOnly bool) (*branch, error) {
-	m := p.Model
-	labelled := len(obs) > 0
-	if obs == nil {
-		obs = map[*check.Var]bool{}
-	}
-	b := &branch{p: p, name: name, labelled: labelled, observed: obs,
-		labels: map[slotKey]*input{}, consts: map[string]*G.Node{},
-		enc: map[nodeKey]*G.Node{}, dec: map[nodeKey]*G.Node{}, value: map[slotKey]*G.Node{},
-		score: map[slotKey]*G.Node{}, masks: map[string][]*G.Node{}, softMasks: map[string][]*G.Node{}}
-	if eval {
-		b.probs = map[string]*probsRead{}
-		b.means = map[*check.Var]*probsRead{}
-	}
-	// Enumerated variables decide the row expansion.
-	E := 1
-	for _, v := range m.Vars {
-		if v.Kind != check.Discrete || b.observed[v] || p.opts.discrete(v.Name).Relax || encoderOnly {
-			continue
-		}
-		slots := []int{-1}
-		if v.Slots > 0 {
-			slots = make([]int, v.Slots)
-			for i := range slots {
-				slots[i] = i
-			}
-		}
-		for _, s := range slots {
-			b.enum = append(b.enum, enumSlot{key: slotKey{v, s}, k: v.Classes, stride: E})
-			E *= v.Classes
-			if E > p.opts.MaxEnumeration {
-				return nil, lowerError(v.Enc.Pos, "enumerating `%s` would multiply the %s batch by at least %d rows per data point, more than the %d allowed; relax it instead (run config: discrete: {vars: {%s: relax}})", v.Name, name, E, p.opts.MaxEnumeration, v.Name)
-			}
-		}
-	}
-	if err := b.checkPartial(E); err != nil {
-		return nil, err
-	}
-	b.lay = layout{B: B, S: p.opts.Samples, E: E, labelled: labelled, alpha: p.opts.Alpha,
-		floor: gradFloor(p.dt), skipped: new(atomic.Int64)}
-	b.R = b.lay.rows()
-	b.encoderOnly = encoderOnly
-	if err := b.lower(); err != nil {
-		return nil, err
-	}
-	p.brs = append(p.brs, b)
-	return b, nil
-}
-
-// checkPartial refuses a branch that enumerates (E > 1) while one of its
-// observed variables depends in the encoder on a latent it samples: the
-// objective's self-normalised weights take log w from the first
-// enumeration of each sample, which is right only when log w is the same
-// across enumerated rows.
-func (b *branch) checkPartial(E int) error {
-	if E == 1 || len(b.observed) == 0 {
-		return nil
-	}
-	for v := range b.observed {
-		if v.Enc == nil {
-			continue
-		}
-		if l := b.latentDep(v.Enc, map[*check.Node]bool{}); l != nil {
-			return lowerError(v.Enc.Pos, "branch %s clamps `%s`, whose encoder distribution depends on the unobserved latent `%s`, while it enumerates a discrete variable; relax the enumerated variable for partially labelled points (run config: discrete: {vars: {%s: relax}})",
-				b.name, v.Name, l.Name, b.enum[0].key.v.Name)
-		}
-	}
-	return nil
-}
-
-// latentDep returns an unobserved latent that n depends on in the
-// encoder, or nil.
-func (b *branch) latentDep(n *check.Node, seen map[*check.Node]bool) *check.Var {
-	for _, d := range n.Deps {
-		if seen[d] {
-			continue
-		}
-		seen[d] = true
-		if d.Op == check.Sample && d.Var != nil && !b.observed[d.Var] {
-			return d.Var
-		}
-		if v := b.latentDep(d, seen); v != nil {
-			return v
-		}
-	}
-	return nil
 }
 
 // lower builds the encoder, the decoder and the branch objective.

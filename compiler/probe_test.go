@@ -54,7 +54,7 @@ func newProbeS(t *testing.T, src string, B, S int) *probe {
 				err = fmt.Errorf("gorgonia panicked: %v", r)
 			}
 		}()
-		b, err = p.lowerBranch("u", B, false)
+		b, err = p.lowerBranch(plan{name: "u"}, B)
 	}()
 	if err != nil {
 		t.Fatalf("lowering: %v\n%s", err, src)

@@ -45,7 +45,8 @@ type Options struct {
 	// per data point and sample and reuses it across the enumerated values
 	// of the discrete latents, instead of once per enumerated row.
 	SharedNoise bool
-	// MaxEnumeration bounds the row expansion of enumerated variables.
+	// MaxEnumeration bounds the row expansion of enumerated variables (0:
+	// DefaultMaxEnumeration).
 	MaxEnumeration int
 	// Sets, when not empty, replaces Labelled and SupWeight: one labelled
 	// branch per observed set, for data points that carry only some of the
@@ -102,68 +103,61 @@ type Program struct {
 // Compile builds the training program of m over the networks w. Problems
 // that only show while lowering are returned as positioned diagnostics
 // (diag.List).
-func Compile(m *check.Model, w *Weights, opts Options) (p *Program, err error) {
-	if opts.Samples < 1 {
-		opts.Samples = 1
-	}
-	if opts.MaxEnumeration == 0 {
-		opts.MaxEnumeration = 256
-	}
+func Compile(m *check.Model, w *Weights, opts Options) (*Program, error) {
 	sets := opts.labelSets()
 	if len(sets) == 0 && opts.Unlabelled <= 0 {
 		return nil, fmt.Errorf("compile: both batch sizes are zero")
 	}
-	p = &Program{Model: m, opts: opts, dt: w.Params.Dtype(), w: w, g: G.NewGraph()}
-	defer func() {
-		if r := recover(); r != nil {
-			p, err = nil, fmt.Errorf("compile %s: gorgonia panicked: %v", m.Name, r)
-		}
-	}()
+	return build(m, w, forTrain, opts, func(p *Program) error { return p.lowerTraining(sets) })
+}
+
+// lowerTraining builds the unlabelled branch and one branch per label set,
+// the loss (minus their weighted objectives) and its gradients.
+func (p *Program) lowerTraining(sets []LabelSet) error {
 	var total *G.Node
-	if opts.Unlabelled > 0 {
-		b, err := p.lowerBranch("unlabelled", opts.Unlabelled, false)
+	if p.opts.Unlabelled > 0 {
+		b, err := p.lowerBranch(plan{name: "unlabelled"}, p.opts.Unlabelled)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		total = b.objective
 	}
 	for i, set := range sets {
 		obs, name, err := p.observedSet(set.Observed)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if set.Batch < 1 {
-			return nil, fmt.Errorf("compile: label set %s has batch size %d", name, set.Batch)
+			return fmt.Errorf("compile: label set %s has batch size %d", name, set.Batch)
 		}
-		b, err := p.lowerObserved(name, set.Batch, obs, false, false)
+		b, err := p.lowerBranch(plan{name: name, set: i, observed: obs}, set.Batch)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		b.set = i
 		w, err := p.scalar(set.Weight)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sup, err := G.Mul(b.objective, w)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if total == nil {
 			total = sup
 		} else if total, err = G.Add(total, sup); err != nil {
-			return nil, err
+			return err
 		}
 	}
+	var err error
 	if p.loss, err = G.Neg(total); err != nil {
-		return nil, err
+		return err
 	}
-	p.pnodes = w.Params.Nodes(p.g)
+	p.pnodes = p.w.Params.Nodes(p.g)
 	if _, err := G.Grad(p.loss, p.pnodes...); err != nil {
-		return nil, fmt.Errorf("compile %s: differentiating the objective: %w", m.Name, err)
+		return fmt.Errorf("compile %s: differentiating the objective: %w", p.Model.Name, err)
 	}
 	p.prune()
-	p.vm = G.NewTapeMachine(p.g, G.BindDualValues(p.pnodes...))
-	return p, nil
+	return nil
 }
 
 // prune restricts the graph to what the program reads. G.Grad builds the

@@ -29,11 +29,8 @@ type tileKey struct {
 
 // newSmall returns b's shadow branch of B rows.
 func (b *branch) newSmall() *branch {
-	s := &branch{p: b.p, name: b.name + ".data", observed: b.observed,
-		lay: layout{B: b.lay.B, S: 1, E: 1}, R: b.lay.B,
-		labels: map[slotKey]*input{}, consts: map[string]*G.Node{},
-		enc: map[nodeKey]*G.Node{}, dec: map[nodeKey]*G.Node{}, value: map[slotKey]*G.Node{},
-		score: map[slotKey]*G.Node{}, masks: map[string][]*G.Node{}, softMasks: map[string][]*G.Node{}, memo: map[tileKey]*G.Node{}}
+	s := newBranch(b.p, plan{name: b.name + ".data", observed: b.observed})
+	s.lay, s.R, s.memo = layout{B: b.lay.B, S: 1, E: 1}, b.lay.B, map[tileKey]*G.Node{}
 	return s
 }
 
