@@ -70,6 +70,8 @@ func TestCLI(t *testing.T) {
 		{name: "config_fixed_alpha", args: []string{"config", "specs/mnist.ssdgm", "--config", "testdata/configs/tiny_fixed_alpha.yaml", "--seed", "7"}},
 		{name: "config_no_dataset", args: []string{"config", "specs/mnist.ssdgm", "--config", "testdata/configs/tiny_mnist.yaml", "--set", "dataset=svhn", "--data", "testdata/no-such-folder", "--set", "batch.labelled=8"}},
 		{name: "config_bad", args: []string{"config", "specs/mnist.ssdgm", "--config", "testdata/configs/bad_keys.yaml"}},
+		{name: "config_bad_source", args: []string{"config", "specs/mnist.ssdgm", "--config", "testdata/configs/bad_keys.yaml", "-source"}},
+		{name: "config_syntax_source", args: []string{"config", "specs/mnist.ssdgm", "--config", "runtime/config/testdata/bad/syntax.yaml", "-source"}},
 		{name: "config_bad_set", args: []string{"config", "specs/mnist.ssdgm", "--set", "batch.unlabeled=3"}},
 		{name: "config_missing_file", args: []string{"config", "specs/mnist.ssdgm", "--config", "testdata/configs/nonexistent.yaml"}},
 		{name: "config_bad_spec", args: []string{"config", "testdata/specs/bad/names.ssdgm"}},

@@ -58,8 +58,9 @@ func printDefaults(w io.Writer, fs *flag.FlagSet) {
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
-// printDiags writes diagnostics to stderr, each as file:line:col: message,
-// and with the source line and a caret when showSource is set.
+// printDiags writes diagnostics (of a spec or of a run config) to stderr,
+// each as file:line:col: message, and with the source line and a caret
+// when showSource is set.
 func printDiags(e *env, err error, src []byte, showSource bool) {
 	list, ok := err.(diag.List)
 	if !ok {

@@ -49,6 +49,8 @@ func addConfigFlags(e *env, fs *flag.FlagSet) *configFlags {
 
 // load reads the run config for a spec: --config, else SPEC.yaml beside
 // the spec, else the defaults; then applies --set and the shortcut flags.
+// It returns the config file's text also with an error in it (a
+// diag.List), for printDiags.
 func (c *configFlags) load(specPath string) (*config.Config, []byte, error) {
 	path := *c.path
 	if path == "" && specPath != "" {
@@ -67,7 +69,7 @@ func (c *configFlags) load(specPath string) (*config.Config, []byte, error) {
 			return nil, nil, fmt.Errorf("cannot read run config: %w", err)
 		}
 		if cfg, err = config.Parse(path, src); err != nil {
-			return nil, nil, err
+			return nil, src, err
 		}
 	}
 	for _, kv := range c.sets {
@@ -95,9 +97,9 @@ func specAndConfig(e *env, c *configFlags, specPath string) (*check.Model, []byt
 	if m == nil {
 		return nil, nil, nil, false
 	}
-	cfg, _, err := c.load(specPath)
+	cfg, cfgSrc, err := c.load(specPath)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "%v\n", err)
+		printDiags(e, err, cfgSrc, *c.source)
 		return nil, nil, nil, false
 	}
 	return m, src, cfg, true

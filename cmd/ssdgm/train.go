@@ -94,9 +94,15 @@ func runSpecAndConfig(e *env, dir string, showSource bool) (*check.Model, []byte
 		printDiags(e, err, src, showSource)
 		return nil, nil, nil, false
 	}
-	cfg, err := config.Load(filepath.Join(dir, "config.yaml"))
+	cfgPath := filepath.Join(dir, "config.yaml")
+	cfgSrc, err := os.ReadFile(cfgPath)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%v\n", err)
+		return nil, nil, nil, false
+	}
+	cfg, err := config.Parse(cfgPath, cfgSrc)
+	if err != nil {
+		printDiags(e, err, cfgSrc, showSource)
 		return nil, nil, nil, false
 	}
 	return m, src, cfg, true

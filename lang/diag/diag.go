@@ -10,7 +10,8 @@ import (
 )
 
 // Pos is a position in a source file. Line and Col are 1-based; Col counts
-// bytes. A zero Pos means "no position".
+// bytes, and is 0 when only the line is known. A zero Pos means "no
+// position".
 type Pos struct {
 	File   string
 	Offset int
@@ -21,13 +22,17 @@ type Pos struct {
 // IsValid reports whether p refers to a place in a file.
 func (p Pos) IsValid() bool { return p.Line > 0 }
 
-// String formats p as file:line:col.
+// String formats p as file:line:col, or file:line when the column is
+// unknown.
 func (p Pos) String() string {
 	if !p.IsValid() {
 		if p.File != "" {
 			return p.File
 		}
 		return "-"
+	}
+	if p.Col == 0 {
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
 	}
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }

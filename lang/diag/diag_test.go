@@ -73,3 +73,21 @@ func TestRender(t *testing.T) {
 		t.Errorf("a position past the end prints no snippet, got %q", b.String())
 	}
 }
+
+// TestPosString: file:line:col, file:line when only the line is known (a
+// YAML syntax error), the file alone, or "-".
+func TestPosString(t *testing.T) {
+	for _, c := range []struct {
+		p    Pos
+		want string
+	}{
+		{Pos{File: "a.yaml", Line: 4, Col: 2}, "a.yaml:4:2"},
+		{Pos{File: "a.yaml", Line: 4}, "a.yaml:4"},
+		{Pos{File: "a.yaml"}, "a.yaml"},
+		{Pos{}, "-"},
+	} {
+		if got := c.p.String(); got != c.want {
+			t.Errorf("%#v: %q, want %q", c.p, got, c.want)
+		}
+	}
+}

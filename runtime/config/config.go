@@ -25,6 +25,8 @@ import (
 	"os"
 	"strings"
 
+	"ssdgm/lang/diag"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -130,23 +132,23 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse parses a config from src; name is the file name used in errors.
-// Keys absent from src keep their defaults. The error, if any, is an
-// ErrorList.
+// Keys absent from src keep their defaults. The error, if any, is a
+// diag.List sorted by position.
 func Parse(name string, src []byte) (*Config, error) {
 	c := Default()
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, ErrorList{syntaxError(name, src, err)}
+		return nil, diag.List{syntaxError(name, src, err)}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var first, second yaml.Node
 	if dec.Decode(&first) == nil {
 		switch err := dec.Decode(&second); {
 		case err == nil:
-			return nil, ErrorList{{Pos: Pos{File: name, Line: second.Line, Col: second.Column},
+			return nil, diag.List{{Pos: diag.Pos{File: name, Line: second.Line, Col: second.Column},
 				Msg: "a config holds one YAML document; remove this second one (and its ---)"}}
 		case err != io.EOF:
-			return nil, ErrorList{syntaxError(name, nil, err)}
+			return nil, diag.List{syntaxError(name, nil, err)}
 		}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -155,16 +157,17 @@ func Parse(name string, src []byte) (*Config, error) {
 	d := decoder{file: name, table: keys(), cfg: c}
 	d.mapping(doc.Content[0], "")
 	if len(d.errs) > 0 {
-		d.errs.sort()
+		sortByPos(d.errs)
 		return nil, d.errs
 	}
 	return c, nil
 }
 
-// syntaxError turns a yaml.v3 error ("yaml: line 3: ...") into an Error.
+// syntaxError turns a yaml.v3 error ("yaml: line 3: ...") into a
+// diagnostic at that line (column 0: unknown).
 // yaml.v3 often reports the line where the enclosing block starts, so the
 // line given is the first line at which a prefix of src stops parsing.
-func syntaxError(file string, src []byte, err error) *Error {
+func syntaxError(file string, src []byte, err error) diag.Diagnostic {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
 	if _, e := fmt.Sscanf(msg, "line %d:", &line); e == nil {
@@ -178,7 +181,7 @@ func syntaxError(file string, src []byte, err error) *Error {
 			break
 		}
 	}
-	return &Error{Pos: Pos{File: file, Line: line}, Msg: "syntax error: " + msg}
+	return diag.Diagnostic{Pos: diag.Pos{File: file, Line: line}, Msg: "syntax error: " + msg}
 }
 
 // Set sets the key at a dotted path ("batch.labelled", "discrete.vars.y")
@@ -214,7 +217,7 @@ func (c *Config) Set(path, value string) error {
 		d.unknown(nil, path, allPaths(table))
 	}
 	if len(d.errs) > 0 {
-		return d.errs[0]
+		return unpositioned(d.errs[:1])
 	}
 	*c = *tmp
 	return nil
@@ -224,10 +227,8 @@ func (c *Config) Set(path, value string) error {
 // Set) against the key table, with the same messages, without positions.
 func (c *Config) Validate() error {
 	_, err := Parse("", c.Marshal())
-	if list, ok := err.(ErrorList); ok {
-		for _, e := range list {
-			e.Pos = Pos{}
-		}
+	if list, ok := err.(diag.List); ok {
+		return unpositioned(list)
 	}
 	return err
 }

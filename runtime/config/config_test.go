@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"ssdgm/lang/diag"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -37,9 +39,9 @@ func TestBad(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error; config:\n%s", c.Marshal())
 			}
-			var list ErrorList
+			var list diag.List
 			if !errors.As(err, &list) {
-				t.Fatalf("error is %T, not ErrorList", err)
+				t.Fatalf("error is %T, not diag.List", err)
 			}
 			var got []string
 			for _, e := range list {

@@ -16,16 +16,16 @@ type decoder struct {
 	file  string
 	table []key
 	cfg   *Config
-	errs  ErrorList
+	errs  diag.List
 	noPos bool // Set: values come from the command line, not a file
 }
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
-	pos := Pos{}
+	var pos, end diag.Pos
 	if n != nil && !d.noPos {
-		pos = Pos{File: d.file, Line: n.Line, Col: n.Column}
+		pos, end = nodeSpan(d.file, n)
 	}
-	d.errs = append(d.errs, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+	d.errs = append(d.errs, diag.Diagnostic{Pos: pos, End: end, Msg: fmt.Sprintf(format, args...)})
 }
 
 // unknown reports an unknown key with the closest known key among

@@ -1,66 +1,44 @@
 package config
 
 import (
-	"fmt"
+	"errors"
 	"sort"
 	"strings"
+
+	"ssdgm/lang/diag"
+
+	"gopkg.in/yaml.v3"
 )
 
-// Pos is a position in a config file. Line and Col count from 1; Col is 0
-// when only the line is known (YAML syntax errors).
-type Pos struct {
-	File      string
-	Line, Col int
-}
+// A config's problems are lang/diag diagnostics, like a spec's: a
+// diag.List sorted by position, each at file:line:col (file:line for a
+// YAML syntax error, whose column is unknown) with the span of the key or
+// value it is about, so that the command line prints them with the same
+// source line and caret.
 
-// String renders the position as file:line:col (or file:line).
-func (p Pos) String() string {
-	s := p.File
-	if p.Line > 0 {
-		s += fmt.Sprintf(":%d", p.Line)
-		if p.Col > 0 {
-			s += fmt.Sprintf(":%d", p.Col)
-		}
+// nodeSpan returns the position of n in file and, for a scalar written on
+// one line, the end of its text; otherwise a zero end (one caret).
+func nodeSpan(file string, n *yaml.Node) (diag.Pos, diag.Pos) {
+	pos := diag.Pos{File: file, Line: n.Line, Col: n.Column}
+	if n.Kind != yaml.ScalarNode || strings.Contains(n.Value, "\n") {
+		return pos, diag.Pos{}
 	}
-	return s
-}
-
-// Error is one problem in a config, at a position.
-type Error struct {
-	Pos Pos
-	Msg string
-}
-
-// Error renders the error as "file:line:col: message".
-func (e *Error) Error() string {
-	if e.Pos == (Pos{}) {
-		return e.Msg
+	width := len(n.Value)
+	switch n.Style {
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		width += 2
+	case 0, yaml.TaggedStyle:
+	default:
+		return pos, diag.Pos{}
 	}
-	return e.Pos.String() + ": " + e.Msg
+	end := pos
+	end.Col += max(width, 1)
+	return pos, end
 }
 
-// ErrorList is every problem found in one config, sorted by position.
-type ErrorList []*Error
-
-// Error renders one error per line.
-func (l ErrorList) Error() string {
-	parts := make([]string, len(l))
-	for i, e := range l {
-		parts[i] = e.Error()
-	}
-	return strings.Join(parts, "\n")
-}
-
-// Unwrap exposes the individual errors to errors.Is and errors.As.
-func (l ErrorList) Unwrap() []error {
-	out := make([]error, len(l))
-	for i, e := range l {
-		out[i] = e
-	}
-	return out
-}
-
-func (l ErrorList) sort() {
+// sortByPos orders l by position, keeping the order of errors at the same
+// position.
+func sortByPos(l diag.List) {
 	sort.SliceStable(l, func(i, j int) bool {
 		a, b := l[i].Pos, l[j].Pos
 		if a.Line != b.Line {
@@ -68,4 +46,14 @@ func (l ErrorList) sort() {
 		}
 		return a.Col < b.Col
 	})
+}
+
+// unpositioned returns the messages of l without positions (values set in
+// Go or on the command line), one per line.
+func unpositioned(l diag.List) error {
+	msgs := make([]string, len(l))
+	for i, d := range l {
+		msgs[i] = d.Msg
+	}
+	return errors.New(strings.Join(msgs, "\n"))
 }

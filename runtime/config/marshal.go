@@ -153,7 +153,8 @@ func Docs() string {
 	b.WriteString("A run config is a YAML file; every key is optional and defaults as below. ")
 	b.WriteString("Nested keys are written as sections (`batch: {labelled: 64}`) and named with dots ")
 	b.WriteString("on the command line (`batch.labelled=64`). Unknown keys, values of the wrong type ")
-	b.WriteString("and values out of range are errors.\n\n")
+	b.WriteString("and values out of range are errors, reported like a spec's as `file:line:col: message` ")
+	b.WriteString("(with `-source`, the default on a terminal, also the line with a caret under the key or value).\n\n")
 	b.WriteString("| key | type | default | range | description |\n")
 	b.WriteString("|---|---|---|---|---|\n")
 	for _, k := range keys() {
