@@ -1,0 +1,34 @@
+#!/bin/sh
+# interleave.sh ROUNDS OUTFILE [THREADS]: the MNIST and Yale B step, ssdgm (pure Go
+# and OpenBLAS builds) and the PyTorch peers, interleaved round by round,
+# on THREADS threads (default 1), as CPU milliseconds per step (process CPU time, so that
+# other work on the machine moves the figures less than wall time would).
+# Needs ./ssdgm and ./ssdgm-openblas (README, Building), Debian's
+# python3-torch and the peers in ../shared/reference. Run from the
+# repository root: sh docs/bench/interleave.sh 5 bench.txt (or ... 5 bench2.txt 2).
+# With 2 threads CPU time would add both threads' time, so the peers
+# report wall time and summary.py reads ssdgm's wall ms_step.
+# Then: python3 docs/bench/summary.py bench.txt [--wall]
+set -e
+rounds=${1:-5}
+out=${2:-bench.txt}
+ref=${REF:-../shared/reference}
+t=${3:-1}
+export GOMAXPROCS=$t OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t
+mnist="specs/mnist.ssdgm --set batch.labelled=128 --set batch.unlabelled=128 --steps 4 --runs 3 --warmup 1 --json"
+faces="specs/faces.ssdgm --set discrete.default=relax --set batch.labelled=32 --set batch.unlabelled=32 --steps 2 --runs 2 --warmup 1 --json"
+# One thread: the peers' timer reads process CPU time; more: wall time.
+py() { if [ "$t" = 1 ]; then /usr/bin/python3 docs/bench/cputime.py "$@"; else /usr/bin/python3 "$@"; fi; }
+: > "$out"
+for r in $(seq "$rounds"); do
+  echo "round $r mnist ssdgm-go $(./ssdgm bench $mnist | tail -1)" >> "$out"
+  echo "round $r mnist m2_torch $(py $ref/m2_torch.py --threads $t --hidden 256 --zdim 50 --batch 128 --unl 128 | tail -1)" >> "$out"
+  echo "round $r mnist ssdgm-openblas $(./ssdgm-openblas bench $mnist | tail -1)" >> "$out"
+  echo "round $r mnist m2_fast $(py $ref/m2_fast.py --threads $t --batch 128 --unl 128 | tail -1)" >> "$out"
+done
+for r in $(seq "$rounds"); do
+  echo "round $r faces ssdgm-go $(./ssdgm bench $faces | tail -1)" >> "$out"
+  echo "round $r faces faces_torch $(py $ref/faces_torch.py --threads $t --batch 32 --unl 32 | tail -1)" >> "$out"
+  echo "round $r faces ssdgm-openblas $(./ssdgm-openblas bench $faces | tail -1)" >> "$out"
+  echo "round $r faces faces_torch $(py $ref/faces_torch.py --threads $t --batch 32 --unl 32 | tail -1)" >> "$out"
+done
