@@ -83,55 +83,81 @@ func (w *Weights) paramRows(g *G.ExprGraph, p *check.Param, r int) (*G.Node, err
 }
 
 func (w *Weights) add(n *check.Net, r *rand.Rand) error {
-	if n.Kind == "gru" {
-		g, err := nn.NewGRU(w.Params, n.Name, r, n.In.Size(), n.Hidden[0])
+	name, ok := check.NetBlock(n.Kind)
+	build := netBlocks()[name]
+	if !ok || build == nil {
+		return fmt.Errorf("unknown network kind %s", n.Kind)
+	}
+	return build(w, n, r)
+}
+
+// netBlock adds the network n to w, its parameters drawn from r.
+type netBlock func(w *Weights, n *check.Net, r *rand.Rand) error
+
+// netBlocks maps the block a network kind names (check.NetBlock) to the
+// constructor that builds it from its compiler/nn block.
+func netBlocks() map[string]netBlock {
+	return map[string]netBlock{
+		"Linear": func(w *Weights, n *check.Net, r *rand.Rand) error {
+			act, _, err := acts(n)
+			if err != nil {
+				return err
+			}
+			return w.addNet(n, func() (nn.Net, error) { return nn.NewLinear(w.Params, n.Name, r, n.In.Size(), n.Out, act) })
+		},
+		"MLP": func(w *Weights, n *check.Net, r *rand.Rand) error {
+			act, outAct, err := acts(n)
+			if err != nil {
+				return err
+			}
+			return w.addNet(n, func() (nn.Net, error) {
+				return nn.NewMLP(w.Params, n.Name, r, n.In.Size(), n.Hidden, n.Out, act, outAct)
+			})
+		},
+		"Conv2d":          imageBlock(nn.NewConv2d),
+		"ConvTranspose2d": imageBlock(nn.NewConvTranspose2d),
+		"GRU": func(w *Weights, n *check.Net, r *rand.Rand) error {
+			g, err := nn.NewGRU(w.Params, n.Name, r, n.In.Size(), n.Hidden[0])
+			if err != nil {
+				return err
+			}
+			w.grus[n.Name] = g
+			return nil
+		},
+	}
+}
+
+// imageBlock is the netBlock of an image network built by newConv: a stack
+// of layers of the given channels over an input image.
+func imageBlock(newConv func(ps *nn.Params, name string, r *rand.Rand, in []int, channels []int, kernel, stride, padding int, act, outAct ops.Act) (*nn.Conv, error)) netBlock {
+	return func(w *Weights, n *check.Net, r *rand.Rand) error {
+		act, outAct, err := acts(n)
 		if err != nil {
 			return err
 		}
-		w.grus[n.Name] = g
-		return nil
+		return w.addNet(n, func() (nn.Net, error) {
+			return newConv(w.Params, n.Name, r, n.In, n.Channels, n.Kernel, n.Stride, n.Padding, act, outAct)
+		})
 	}
-	act, err := ops.ParseAct(n.Act)
-	if err != nil {
-		return err
+}
+
+// acts parses n's activations.
+func acts(n *check.Net) (act, outAct ops.Act, err error) {
+	if act, err = ops.ParseAct(n.Act); err != nil {
+		return
 	}
-	outAct, err := ops.ParseAct(n.OutAct)
-	if err != nil {
-		return err
-	}
-	var net nn.Net
-	switch n.Kind {
-	case "linear":
-		net, err = nn.NewLinear(w.Params, n.Name, r, n.In.Size(), n.Out, act)
-	case "mlp":
-		net, err = nn.NewMLP(w.Params, n.Name, r, n.In.Size(), n.Hidden, n.Out, act, outAct)
-	default:
-		name, ok := check.ImageBlock(n.Kind)
-		build := imageBlocks()[name]
-		if !ok || build == nil {
-			return fmt.Errorf("unknown network kind %s", n.Kind)
-		}
-		c, err := build(w.Params, n.Name, r, n.In, n.Channels, n.Kernel, n.Stride, n.Padding, act, outAct)
-		if err != nil {
-			return err
-		}
-		net = c
-	}
+	outAct, err = ops.ParseAct(n.OutAct)
+	return
+}
+
+// addNet builds a network with build and records it as n's.
+func (w *Weights) addNet(n *check.Net, build func() (nn.Net, error)) error {
+	net, err := build()
 	if err != nil {
 		return err
 	}
 	w.nets[n.Name] = net
 	return nil
-}
-
-// imageBlock builds an image network: a stack of layers of the given
-// channels over an input image of shape in.
-type imageBlock func(ps *nn.Params, name string, r *rand.Rand, in []int, channels []int, kernel, stride, padding int, act, outAct ops.Act) (*nn.Conv, error)
-
-// imageBlocks maps the block an image kind names (check.ImageBlock) to its
-// compiler/nn constructor.
-func imageBlocks() map[string]imageBlock {
-	return map[string]imageBlock{"Conv2d": nn.NewConv2d, "ConvTranspose2d": nn.NewConvTranspose2d}
 }
 
 // NetParams returns the number of parameter values of each network, in

@@ -166,65 +166,21 @@ func NetParamCount(n *Net) int64 {
 	if n.In == nil {
 		return 0
 	}
-	dense := func(in, out int64) int64 { return addSat(mulSat(in, out), out) }
-	var p int64
-	switch n.Kind {
-	case "linear":
-		p = dense(n.In.elements(), int64(n.Out))
-	case "mlp":
-		in := n.In.elements()
-		for _, h := range n.Hidden {
-			p = addSat(p, dense(in, int64(h)))
-			in = int64(h)
-		}
-		if n.Out > 0 {
-			p = addSat(p, dense(in, int64(n.Out)))
-		}
-	case "gru":
-		in, h := n.In.elements(), int64(n.Hidden[0])
-		p = addSat(addSat(mulSat(3, mulSat(in, h)), mulSat(3, mulSat(h, h))), mulSat(4, h))
-	default:
-		if _, ok := lookupImageKind(n.Kind); !ok || len(n.In) != 3 {
-			return 0
-		}
-		cin, kk := int64(n.In[0]), mulSat(int64(n.Kernel), int64(n.Kernel))
-		for _, ch := range n.Channels {
-			p = addSat(p, addSat(mulSat(mulSat(cin, int64(ch)), kk), int64(ch)))
-			cin = int64(ch)
-		}
+	k, ok := lookupNetKind(n.Kind)
+	if !ok {
+		return 0
 	}
-	return p
+	return k.count(n)
 }
 
 // netLayers returns the per-data-point element count of each hidden and
 // output layer of n.
 func netLayers(n *Net) []int64 {
-	var out []int64
-	switch n.Kind {
-	case "linear":
-		out = append(out, int64(n.Out))
-	case "mlp":
-		for _, h := range n.Hidden {
-			out = append(out, int64(h))
-		}
-		if n.Out > 0 {
-			out = append(out, int64(n.Out))
-		}
-	case "gru":
-		out = append(out, int64(n.Hidden[0]))
-	default:
-		ik, ok := lookupImageKind(n.Kind)
-		if !ok || len(n.In) != 3 {
-			return nil
-		}
-		h, w := int64(n.In[1]), int64(n.In[2])
-		k, s, pad := int64(n.Kernel), int64(n.Stride), int64(n.Padding)
-		for _, ch := range n.Channels {
-			h, w = ik.size(h, k, s, pad), ik.size(w, k, s, pad)
-			out = append(out, mulSat(int64(ch), mulSat(max(h, 0), max(w, 0))))
-		}
+	k, ok := lookupNetKind(n.Kind)
+	if !ok {
+		return nil
 	}
-	return out
+	return k.layers(n)
 }
 
 // limits reports everything in m that exceeds l: networks' parameters,
