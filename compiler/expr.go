@@ -168,32 +168,17 @@ func (b *branch) call(e *check.Call, slot int, encoder bool) (*G.Node, error) {
 	arg := func(i int) (*G.Node, error) {
 		return b.full(e.Args[i], slot, encoder, e.Args[i].Info().Shape.Size())
 	}
-	switch e.Func {
-	case "exp", "log", "softplus", "sigmoid", "tanh", "relu", "abs", "sqrt", "square":
+	if u, ok := unaries()[e.Func]; ok {
 		if k, ok := e.Args[0].(*check.Const); ok {
-			return b.p.scalar(foldUnary(e.Func, k.Value))
+			return b.p.scalar(u.fold(k.Value))
 		}
 		x, err := arg(0)
 		if err != nil {
 			return nil, err
 		}
-		switch e.Func {
-		case "exp":
-			return G.Exp(x)
-		case "log":
-			return G.Log(x)
-		case "abs":
-			return G.Abs(x)
-		case "sqrt":
-			return G.Sqrt(x)
-		case "square":
-			return G.Square(x)
-		}
-		a, err := ops.ParseAct(e.Func)
-		if err != nil {
-			return nil, err
-		}
-		return ops.Activate(x, a)
+		return u.lower(x)
+	}
+	switch e.Func {
 	case "max", "min":
 		if k, ok := e.Args[0].(*check.Const); ok && k.Value == 0 && e.Func == "max" {
 			x, err := b.full(e.Args[1], slot, encoder, size)
@@ -316,28 +301,30 @@ func (b *branch) constRowsValue(v float64, size int) (*G.Node, error) {
 	return b.constRows(fmt.Sprintf("fill%g_%d", v, size), size, func(int, int) float64 { return v }), nil
 }
 
-func foldUnary(f string, v float64) float64 {
-	switch f {
-	case "exp":
-		return math.Exp(v)
-	case "log":
-		return math.Log(v)
-	case "softplus":
-		return math.Log1p(math.Exp(-math.Abs(v))) + math.Max(v, 0)
-	case "sigmoid":
-		return 1 / (1 + math.Exp(-v))
-	case "tanh":
-		return math.Tanh(v)
-	case "relu":
-		return math.Max(v, 0)
-	case "abs":
-		return math.Abs(v)
-	case "sqrt":
-		return math.Sqrt(v)
-	case "square":
-		return v * v
+// unary is the lowering of an element-wise function of one value (the
+// checker's unary functions): fold computes it on a constant, lower on a
+// node.
+type unary struct {
+	fold  func(v float64) float64
+	lower func(x *G.Node) (*G.Node, error)
+}
+
+// unaries returns the lowering of every unary library function, by name.
+func unaries() map[string]unary {
+	act := func(a ops.Act) func(x *G.Node) (*G.Node, error) {
+		return func(x *G.Node) (*G.Node, error) { return ops.Activate(x, a) }
 	}
-	return math.NaN()
+	return map[string]unary{
+		"exp":      {math.Exp, func(x *G.Node) (*G.Node, error) { return G.Exp(x) }},
+		"log":      {math.Log, func(x *G.Node) (*G.Node, error) { return G.Log(x) }},
+		"abs":      {math.Abs, func(x *G.Node) (*G.Node, error) { return G.Abs(x) }},
+		"sqrt":     {math.Sqrt, func(x *G.Node) (*G.Node, error) { return G.Sqrt(x) }},
+		"square":   {func(v float64) float64 { return v * v }, func(x *G.Node) (*G.Node, error) { return G.Square(x) }},
+		"softplus": {func(v float64) float64 { return math.Log1p(math.Exp(-math.Abs(v))) + math.Max(v, 0) }, act(ops.Softplus)},
+		"sigmoid":  {func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }, act(ops.Sigmoid)},
+		"tanh":     {math.Tanh, act(ops.Tanh)},
+		"relu":     {func(v float64) float64 { return math.Max(v, 0) }, act(ops.ReLU)},
+	}
 }
 
 // maxMin is the element-wise maximum (or minimum) (x + y ± |x − y|) / 2.

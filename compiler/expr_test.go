@@ -6,6 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"ssdgm/lang/check"
 )
 
 // exprCase is one expression of the language lowered through a probe spec:
@@ -205,4 +210,38 @@ func TestNormalizeNearZero(t *testing.T) {
 	// the curvature of the 1e-8 guard, so they agree only roughly.
 	res := pr.gradCheck(out, 0.05, "a")
 	t.Logf("worst relative error near zero %.2e (%s)", res.MaxRel, res.Where)
+}
+
+// TestUnaryTable: every unary function the checker accepts has a lowering,
+// and its constant fold agrees with the lowered op at a few points.
+func TestUnaryTable(t *testing.T) {
+	us := unaries()
+	if len(us) != len(check.UnaryFuncs()) {
+		t.Errorf("compiler lowers %d unary functions, the checker accepts %d", len(us), len(check.UnaryFuncs()))
+	}
+	for _, name := range check.UnaryFuncs() {
+		u, ok := us[name]
+		if !ok {
+			t.Errorf("unary function %s has no lowering", name)
+			continue
+		}
+		xs := []float64{0.25, 1.5, 3}
+		g := G.NewGraph()
+		x := G.NewVector(g, tensor.Float64, G.WithShape(len(xs)), G.WithValue(tensor.New(tensor.WithBacking(append([]float64(nil), xs...)))))
+		y, err := u.lower(x)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		vm := G.NewTapeMachine(g)
+		if err := vm.RunAll(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := y.Value().Data().([]float64)
+		for i, v := range xs {
+			if want := u.fold(v); math.Abs(got[i]-want) > 1e-12*math.Max(1, math.Abs(want)) {
+				t.Errorf("%s(%g): lowered %v, folded %v", name, v, got[i], want)
+			}
+		}
+		vm.Close()
+	}
 }

@@ -7,26 +7,104 @@ import (
 	"ssdgm/lang/syntax"
 )
 
-// unaryFuncs are the element-wise functions of one continuous value.
-func unaryFuncs() []string {
+// libFunc is a library function as the checker sees it: check checks a
+// call of it (arity, argument kinds, the result's shape and kind) and
+// returns the checked expression, usually out. The compiler lowers it in
+// branch.call (compiler/expr.go; the unary functions through its unaries
+// table).
+type libFunc struct {
+	name  string
+	check func(c *checker, sc *scope, call *syntax.Call, out *Call) Expr
+}
+
+// UnaryFuncs returns the element-wise functions of one continuous value.
+func UnaryFuncs() []string {
 	return []string{"exp", "log", "softplus", "sigmoid", "tanh", "relu", "abs", "sqrt", "square"}
+}
+
+// libFuncs returns every library function.
+func libFuncs() []libFunc {
+	var fs []libFunc
+	for _, name := range UnaryFuncs() {
+		fs = append(fs, libFunc{name, func(c *checker, sc *scope, call *syntax.Call, out *Call) Expr {
+			if c.values(sc, call, out, 1, 1) && c.continuous(out.Args[0], out.Func) {
+				out.Shape = out.Args[0].Info().Shape
+			}
+			return out
+		}})
+	}
+	maxMin := func(c *checker, sc *scope, call *syntax.Call, out *Call) Expr {
+		if c.values(sc, call, out, 2, 2) && c.continuous(out.Args[0], out.Func) && c.continuous(out.Args[1], out.Func) {
+			out.Shape = c.broadcast(out.Args[0], out.Args[1], out.Func)
+		}
+		return out
+	}
+	constructor := func(c *checker, _ *scope, call *syntax.Call, out *Call) Expr { c.constructor(call, out); return out }
+	spatial := func(c *checker, sc *scope, call *syntax.Call, out *Call) Expr { c.spatial(sc, call, out); return out }
+	return append(fs,
+		libFunc{"max", maxMin}, libFunc{"min", maxMin},
+		libFunc{"concat", func(c *checker, sc *scope, call *syntax.Call, out *Call) Expr {
+			if c.values(sc, call, out, 2, -1) {
+				out.Shape = c.concat(out.Args)
+			}
+			return out
+		}},
+		libFunc{"flatten", func(c *checker, sc *scope, call *syntax.Call, out *Call) Expr {
+			if c.values(sc, call, out, 1, 1) {
+				out.Kind = out.Args[0].Info().Kind
+				out.Shape = Shape{out.Args[0].Info().Shape.Size()}
+			}
+			return out
+		}},
+		libFunc{"normalize", func(c *checker, sc *scope, call *syntax.Call, out *Call) Expr {
+			if !c.values(sc, call, out, 1, 1) || !c.continuous(out.Args[0], out.Func) {
+				return out
+			}
+			s := out.Args[0].Info().Shape
+			if len(s) == 0 {
+				c.errorAt(out.Pos, out.End, "normalize needs a vector or image, got a scalar")
+				return out
+			}
+			out.Shape = s
+			return out
+		}},
+		libFunc{"dot", func(c *checker, sc *scope, call *syntax.Call, out *Call) Expr {
+			if c.values(sc, call, out, 2, 2) && c.continuous(out.Args[0], out.Func) && c.continuous(out.Args[1], out.Func) {
+				out.Shape = c.dot(out.Args[0], out.Args[1])
+			}
+			return out
+		}},
+		libFunc{"reshape", func(c *checker, sc *scope, call *syntax.Call, out *Call) Expr { c.reshape(sc, call, out); return out }},
+		libFunc{"clamp", func(c *checker, sc *scope, call *syntax.Call, out *Call) Expr { c.clamp(sc, call, out); return out }},
+		libFunc{"zeros", constructor}, libFunc{"ones", constructor}, libFunc{"uniform", constructor},
+		libFunc{"st_read", spatial}, libFunc{"st_write", spatial},
+		libFunc{"sum_slots", func(c *checker, sc *scope, call *syntax.Call, out *Call) Expr { return c.sumSlots(sc, call, out) }},
+		libFunc{"prev", func(c *checker, sc *scope, call *syntax.Call, out *Call) Expr { return c.prev(sc, call, out.ExprInfo) }},
+	)
 }
 
 // FuncNames returns every library function name, sorted.
 func FuncNames() []string {
-	names := append(unaryFuncs(), "concat", "flatten", "reshape", "max", "min", "clamp", "normalize",
-		"dot", "zeros", "ones", "uniform", "st_read", "st_write", "sum_slots", "prev")
+	var names []string
+	for _, f := range libFuncs() {
+		names = append(names, f.name)
+	}
 	sort.Strings(names)
 	return names
 }
 
-func isFunc(name string) bool {
-	for _, f := range FuncNames() {
-		if f == name {
-			return true
+func lookupFunc(name string) (libFunc, bool) {
+	for _, f := range libFuncs() {
+		if f.name == name {
+			return f, true
 		}
 	}
-	return false
+	return libFunc{}, false
+}
+
+func isFunc(name string) bool {
+	_, ok := lookupFunc(name)
+	return ok
 }
 
 // call checks a library function call.
@@ -34,92 +112,47 @@ func (c *checker) call(sc *scope, call *syntax.Call) Expr {
 	name := call.Func.Name
 	info := ExprInfo{Pos: syntax.Pos(call.Pos), End: syntax.Pos(call.EndPos), Kind: Continuous}
 	out := &Call{ExprInfo: info, Func: name}
-	// values checks positional value arguments, all of them unnamed.
-	values := func(min, max int) bool {
-		for _, a := range call.Args {
-			if a.Name != nil {
-				c.errorf(a.Name.Pos, a.Name.EndPos, "%s takes no named arguments", name)
-				return false
-			}
-		}
-		if len(call.Args) < min || (max >= 0 && len(call.Args) > max) {
-			switch {
-			case min == max:
-				c.errorf(call.Pos, call.EndPos, "%s takes %d argument%s, got %d", name, min, plural(min), len(call.Args))
-			case max < 0:
-				c.errorf(call.Pos, call.EndPos, "%s takes at least %d arguments, got %d", name, min, len(call.Args))
-			default:
-				c.errorf(call.Pos, call.EndPos, "%s takes %d to %d arguments, got %d", name, min, max, len(call.Args))
-			}
-			return false
-		}
-		ok := true
-		for _, a := range call.Args {
-			e := c.expr(sc, a.Value)
-			out.Args = append(out.Args, e)
-			ok = ok && e.Info().Shape != nil
-		}
-		return ok
-	}
-	switch name {
-	case "exp", "log", "softplus", "sigmoid", "tanh", "relu", "abs", "sqrt", "square":
-		if !values(1, 1) || !c.continuous(out.Args[0], name) {
-			return out
-		}
-		out.Shape = out.Args[0].Info().Shape
-	case "max", "min":
-		if !values(2, 2) || !c.continuous(out.Args[0], name) || !c.continuous(out.Args[1], name) {
-			return out
-		}
-		out.Shape = c.broadcast(out.Args[0], out.Args[1], name)
-	case "concat":
-		if !values(2, -1) {
-			return out
-		}
-		out.Shape = c.concat(out.Args)
-	case "flatten":
-		if !values(1, 1) {
-			return out
-		}
-		out.Kind = out.Args[0].Info().Kind
-		out.Shape = Shape{out.Args[0].Info().Shape.Size()}
-	case "normalize":
-		if !values(1, 1) || !c.continuous(out.Args[0], name) {
-			return out
-		}
-		s := out.Args[0].Info().Shape
-		if len(s) == 0 {
-			c.errorAt(info.Pos, info.End, "normalize needs a vector or image, got a scalar")
-			return out
-		}
-		out.Shape = s
-	case "dot":
-		if !values(2, 2) || !c.continuous(out.Args[0], name) || !c.continuous(out.Args[1], name) {
-			return out
-		}
-		out.Shape = c.dot(out.Args[0], out.Args[1])
-	case "reshape":
-		c.reshape(sc, call, out)
-	case "clamp":
-		c.clamp(sc, call, out)
-	case "zeros", "ones", "uniform":
-		c.constructor(call, out)
-	case "st_read", "st_write":
-		c.spatial(sc, call, out)
-	case "sum_slots":
-		return c.sumSlots(sc, call, out)
-	case "prev":
-		return c.prev(sc, call, info)
-	default:
+	f, ok := lookupFunc(name)
+	if !ok {
 		d := c.errorf(call.Func.Pos, call.Func.EndPos, "unknown function `%s`", name)
 		d.Suggest = diag.DidYouMean(name, append(FuncNames(), sc.netNames()...))
 		c.args(sc, call)
+		return out
 	}
-	return out
+	return f.check(c, sc, call, out)
 }
 
-// args checks the arguments of a call whose callee failed (an unknown
-// function, a network whose declaration has errors), so that every problem
+// values checks the positional value arguments of call, all of them
+// unnamed, between min and max of them (max < 0: no limit), into out.Args;
+// it reports whether they are all well formed.
+func (c *checker) values(sc *scope, call *syntax.Call, out *Call, min, max int) bool {
+	name := out.Func
+	for _, a := range call.Args {
+		if a.Name != nil {
+			c.errorf(a.Name.Pos, a.Name.EndPos, "%s takes no named arguments", name)
+			return false
+		}
+	}
+	if len(call.Args) < min || (max >= 0 && len(call.Args) > max) {
+		switch {
+		case min == max:
+			c.errorf(call.Pos, call.EndPos, "%s takes %d argument%s, got %d", name, min, plural(min), len(call.Args))
+		case max < 0:
+			c.errorf(call.Pos, call.EndPos, "%s takes at least %d arguments, got %d", name, min, len(call.Args))
+		default:
+			c.errorf(call.Pos, call.EndPos, "%s takes %d to %d arguments, got %d", name, min, max, len(call.Args))
+		}
+		return false
+	}
+	ok := true
+	for _, a := range call.Args {
+		e := c.expr(sc, a.Value)
+		out.Args = append(out.Args, e)
+		ok = ok && e.Info().Shape != nil
+	}
+	return ok
+}
+
 // in them is still reported; their values are discarded.
 func (c *checker) args(sc *scope, call *syntax.Call) {
 	for _, a := range call.Args {
