@@ -189,7 +189,7 @@ func TestEnumerationExact(t *testing.T) {
 // branches, importance weighting, enumeration, and the params of
 // tiny_param) against central finite differences.
 func TestObjectiveGradient(t *testing.T) {
-	for _, spec := range []string{"tiny_m2.ssdgm", "tiny_zfirst.ssdgm", "tiny_cb.ssdgm", "tiny_param.ssdgm"} {
+	for _, spec := range []string{"tiny_m2.ssdgm", "tiny_zfirst.ssdgm", "tiny_cb.ssdgm", "tiny_param.ssdgm", "tiny_param_init.ssdgm"} {
 		t.Run(spec, func(t *testing.T) {
 			p, _ := compileTiny(t, spec, Options{Labelled: 3, Unlabelled: 2, Samples: 2, Alpha: 3, SupWeight: 0.4})
 			xl, y := tinyData(3, 4)

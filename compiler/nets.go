@@ -47,7 +47,14 @@ func NewWeights(m *check.Model, float64s bool, seed uint64) (*Weights, error) {
 	// The spec's params come after every network's weights and draw
 	// nothing from r, so declaring one changes no network's initial values.
 	for _, p := range m.Params {
-		np, err := w.Params.Add(p.Name, []int{1, p.Shape.Size()}, p.Init)
+		shape := []int{1, p.Shape.Size()}
+		var np *nn.Param
+		var err error
+		if p.Values != nil {
+			np, err = w.Params.AddValues(p.Name, shape, p.Values)
+		} else {
+			np, err = w.Params.Add(p.Name, shape, p.Init)
+		}
 		if err != nil {
 			return nil, lowerError(p.Pos, "param `%s`: %v", p.Name, err)
 		}

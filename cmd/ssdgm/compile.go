@@ -138,13 +138,29 @@ func writeParams(w io.Writer, ws *compiler.Weights, m *check.Model) {
 	}
 	fmt.Fprintln(w, "\nparams:")
 	for i, p := range m.Params {
-		decl := fmt.Sprintf("real%s = %g", p.Shape, p.Init)
+		decl := fmt.Sprintf("real%s = %s", p.Shape, initText(p))
 		unit := "parameters"
 		if counts[i].Count == 1 {
 			unit = "parameter"
 		}
 		fmt.Fprintf(w, "  %-16s %-20s %12s %s\n", p.Name, decl, thousands(counts[i].Count), unit)
 	}
+}
+
+// initText is a param's initial value as declared: one number, or the list
+// (only its first value and "…" when it has more than two).
+func initText(p *check.Param) string {
+	switch {
+	case p.Values == nil:
+		return fmt.Sprintf("%g", p.Init)
+	case len(p.Values) > 2:
+		return fmt.Sprintf("[%g, …]", p.Values[0])
+	}
+	parts := make([]string, len(p.Values))
+	for i, v := range p.Values {
+		parts[i] = fmt.Sprintf("%g", v)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 func writeVariables(w io.Writer, m *check.Model, o compiler.Options) {

@@ -346,3 +346,22 @@ func TestSharedAcrossGraphs(t *testing.T) {
 		t.Errorf("bias update not seen: %v then %v", a, b)
 	}
 }
+
+// TestAddValues: a param given a list starts at those values, row-major,
+// and a list of the wrong length is refused.
+func TestAddValues(t *testing.T) {
+	ps, err := NewParams(tensor.Float32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ps.AddValues("b", []int{1, 3}, []float64{0.5, -1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.F32(); len(got) != 3 || got[0] != 0.5 || got[1] != -1 || got[2] != 2 || p.F64() != nil {
+		t.Errorf("values %v (float64 %v), want [0.5 -1 2]", got, p.F64())
+	}
+	if _, err := ps.AddValues("c", []int{1, 2}, []float64{1}); err == nil {
+		t.Error("a list of 1 value for 2 elements was accepted")
+	}
+}

@@ -110,6 +110,21 @@ func (ps *Params) Add(name string, shape []int, v float64) (*Param, error) {
 	return ps.add(name, shape, func() float64 { return v })
 }
 
+// AddValues creates a parameter called name of the given shape holding
+// values, row-major: a free learned tensor with a given initial value per
+// element.
+func (ps *Params) AddValues(name string, shape []int, values []float64) (*Param, error) {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	if len(values) != n {
+		return nil, fmt.Errorf("params: %q has %d elements, %d initial values", name, n, len(values))
+	}
+	i := 0
+	return ps.add(name, shape, func() float64 { i++; return values[i-1] })
+}
+
 // add creates a parameter with values drawn by init (called once per
 // element, in row-major order).
 func (ps *Params) add(name string, shape []int, init func() float64) (*Param, error) {

@@ -10,12 +10,17 @@ import (
 // Param is a free learned tensor declared with `param NAME: real[SHAPE] =
 // INIT`: one value per element, shared by every example and every use,
 // trained with the networks' weights and saved in their checkpoints.
+// `real` without a shape is `real[1]`; INIT is one number for every
+// element or a list of one number per element, row-major.
 type Param struct {
 	Name  string
 	Shape Shape   // per-example shape, as a value's (the batch is implicit)
-	Init  float64 // every element's initial value
-	Uses  int
-	Pos   diag.Pos
+	Init  float64 // every element's initial value (the first, with Values)
+	// Values holds each element's initial value when INIT is a list; nil
+	// when every element starts at Init.
+	Values []float64
+	Uses   int
+	Pos    diag.Pos
 }
 
 // ParamRef reads a param: its value, the same for every example.
@@ -35,21 +40,51 @@ func (c *checker) paramDecl(d *syntax.ParamDecl) *Param {
 		}
 		return nil
 	}
-	dims := c.typeDims(t)
-	if dims == nil {
+	dims := Shape{1}
+	if len(t.Dims) > 0 {
+		if dims = c.typeDims(t); dims == nil {
+			return nil
+		}
+	}
+	p := &Param{Name: d.Name.Name, Shape: dims, Pos: syntax.Pos(d.Name.Pos)}
+	if l := listOf(d.Init); l != nil {
+		if len(l.Elems) != dims.Size() {
+			e := c.errorf(d.Init.Pos, d.Init.EndPos, "param `%s` has %d elements, but its initial list has %d values", d.Name.Name, dims.Size(), len(l.Elems))
+			e.Suggest = "give one number per element, or one number for all of them, as in `= 0`"
+			return nil
+		}
+		for _, el := range l.Elems {
+			v, ok := c.paramInit(d, el)
+			if !ok {
+				return nil
+			}
+			p.Values = append(p.Values, v)
+		}
+		p.Init = p.Values[0]
+		return p
+	}
+	v, ok := c.paramInit(d, d.Init)
+	if !ok {
 		return nil
 	}
-	v, ok := constNumber(d.Init)
+	p.Init = v
+	return p
+}
+
+// paramInit checks one initial value of param d: a finite numeric
+// constant.
+func (c *checker) paramInit(d *syntax.ParamDecl, e *syntax.Expr) (float64, bool) {
+	v, ok := constNumber(e)
 	if !ok {
-		e := c.errorf(d.Init.Pos, d.Init.EndPos, "the initial value of param `%s` must be a numeric constant", d.Name.Name)
-		e.Suggest = "every element starts at that number, as in `= 0` or `= -1`"
-		return nil
+		d := c.errorf(e.Pos, e.EndPos, "the initial value of param `%s` must be a numeric constant", d.Name.Name)
+		d.Suggest = "every element starts at that number, as in `= 0` or `= -1`"
+		return 0, false
 	}
 	if math.IsInf(v, 0) || math.IsNaN(v) {
-		c.errorf(d.Init.Pos, d.Init.EndPos, "the initial value of param `%s` is not a finite number", d.Name.Name)
-		return nil
+		c.errorf(e.Pos, e.EndPos, "the initial value of param `%s` is not a finite number", d.Name.Name)
+		return 0, false
 	}
-	return &Param{Name: d.Name.Name, Shape: dims, Init: v, Pos: syntax.Pos(d.Name.Pos)}
+	return v, true
 }
 
 // paramRef is a read of param p at id.
