@@ -118,7 +118,13 @@ func bernLogitsFwd[T float](out, x, a, resid []T) {
 // bernLogitsFwdSplit is bernLogitsFwd with its rows divided by sp.
 func bernLogitsFwdSplit[T float](sp split, out, x, a, resid []T) {
 	d := len(x) / max(len(out), 1)
-	f32 := single[T]()
+	if o32, ok := any(out).([]float32); ok {
+		x32, a32, r32 := any(x).([]float32), any(a).([]float32), any(resid).([]float32)
+		sp.rows(len(out), d, func(lo, hi int) {
+			bernFwd32(o32[lo:hi], x32[lo*d:hi*d], a32[lo*d:hi*d], r32[lo*d:hi*d])
+		})
+		return
+	}
 	sp.rows(len(out), d, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			var s float64
@@ -126,7 +132,7 @@ func bernLogitsFwdSplit[T float](sp split, out, x, a, resid []T) {
 			for j, av := range ar {
 				l := float64(av)
 				e := math.Exp(-math.Abs(l))
-				sp := log1pOf(e, f32)
+				sp := math.Log1p(e)
 				xj := float64(xr[j])
 				s += xj*l - (sp + math.Max(l, 0))
 				sig := 1 / (1 + e)
@@ -142,21 +148,25 @@ func bernLogitsFwdSplit[T float](sp split, out, x, a, resid []T) {
 
 // bernLogitsK is the Bernoulli log-likelihood with logits, its value
 // (wrt < 0) or its gradient with respect to the logits (wrt = 1): the
-// arithmetic of bernLogitsElem in one loop, with one exp per element and a
-// cheaper log1p (log1pUnit) in float32 kernels. It is the decoder's
+// arithmetic of bernLogitsElem in one loop, with one exp per element; its
+// float32 value is bernFwd32's (vek's exp and log), its float32 gradient a
+// float64 sigmoid. It is the decoder's
 // likelihood over every pixel of every row, forward and backward.
 func bernLogitsK[T float](out []T, in [][]T, wrt int) {
 	x, a := in[0], in[1]
 	if wrt < 0 {
+		if o32, ok := any(out).([]float32); ok {
+			bernFwd32(o32, any(x).([]float32), any(a).([]float32), nil)
+			return
+		}
 		d := len(x) / max(len(out), 1)
-		f32 := single[T]()
 		for r := range out {
 			var s float64
 			xr, ar := x[r*d:(r+1)*d], a[r*d:(r+1)*d]
 			for j, av := range ar {
 				l := float64(av)
 				e := math.Exp(-math.Abs(l))
-				sp := log1pOf(e, f32)
+				sp := math.Log1p(e)
 				s += float64(xr[j])*l - (sp + math.Max(l, 0))
 			}
 			out[r] = T(s)
@@ -178,32 +188,4 @@ func bernLogitsK[T float](out []T, in [][]T, wrt int) {
 			or[j] = T(gr * (float64(xr[j]) - sig))
 		}
 	}
-}
-
-// log1pUnit is log(1 + e) for e in [0, 1] to about 1e-9 relative error
-// (ample for float32 kernels), several times faster than math.Log: with
-// s = e / (2 + e) ≤ 1/3, log(1 + e) = 2 atanh(s) = 2 Σ_k s^(2k+1) / (2k+1),
-// and the terms past s^17 are below 3e-10 relative.
-func log1pUnit(e float64) float64 {
-	s := e / (2 + e)
-	q := s * s
-	p := 1.0 / 17
-	p = 1.0/15 + q*p
-	p = 1.0/13 + q*p
-	p = 1.0/11 + q*p
-	p = 1.0/9 + q*p
-	p = 1.0/7 + q*p
-	p = 1.0/5 + q*p
-	p = 1.0/3 + q*p
-	return 2 * s * (1 + q*p)
-}
-
-// log1pOf returns log(1 + e) for e = exp(-|l|) in (0, 1], the part of
-// softplus(l) = log(1 + e) + max(l, 0) that needs a logarithm; float32
-// kernels use the cheaper series log1pUnit.
-func log1pOf(e float64, f32 bool) float64 {
-	if f32 {
-		return log1pUnit(e)
-	}
-	return math.Log1p(e)
 }
