@@ -18,13 +18,16 @@ func processCPU() time.Duration {
 }
 
 // cpuPerOp runs f b.N times and reports the process CPU time per call as
-// cpu-ns/op beside the wall time: on a shared machine the fairer figure
-// (with GOMAXPROCS=1 it is what a call costs, whatever else runs).
-func cpuPerOp(b *testing.B, f func()) {
+// cpu-ns/op beside the wall time, and returns it in seconds: on a shared
+// machine the fairer figure (with GOMAXPROCS=1 it is what a call costs,
+// whatever else runs).
+func cpuPerOp(b *testing.B, f func()) float64 {
 	b.Helper()
 	t0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		f()
 	}
-	b.ReportMetric(float64(processCPU()-t0)/float64(b.N), "cpu-ns/op")
+	ns := float64(processCPU()-t0) / float64(b.N)
+	b.ReportMetric(ns, "cpu-ns/op")
+	return ns / 1e9
 }
