@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/viterin/vek/vek32"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -101,7 +102,9 @@ func TestSgemm(t *testing.T) {
 }
 
 // BenchmarkSgemm times the training step's largest product shapes with
-// this Sgemm and with gonum's.
+// this Sgemm, vek's MatMul (without the packing of transposed operands that
+// it needs) and gonum's Sgemm; cpu-ns/op is the process CPU time per
+// product (run with GOMAXPROCS=1 for one thread's cost).
 func BenchmarkSgemm(b *testing.B) {
 	shapes := []struct {
 		name    string
@@ -130,19 +133,80 @@ func BenchmarkSgemm(b *testing.B) {
 		if s.tb {
 			ldb, tb = s.k, blas.Trans
 		}
+		// vek's MatMul (the previous kernel) on the operands packed dense.
+		pa, pb := append([]float32(nil), a...), append([]float32(nil), bb...)
 		for _, impl := range []struct {
 			name string
 			f    func()
 		}{
 			{"fastblas", func() { New().Sgemm(ta, tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n) }},
+			{"vek", func() { vek32.MatMul_Into(c, pa, pb, s.k) }},
 			{"gonum", func() { gonum.Implementation{}.Sgemm(ta, tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n) }},
 		} {
 			b.Run(s.name+"/"+impl.name, func(b *testing.B) {
-				for i := 0; i < b.N; i++ {
-					impl.f()
-				}
-				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				sec := cpuPerOp(b, impl.f)
+				b.ReportMetric(2*float64(s.m*s.n*s.k)/sec/1e9, "cpu-GFLOP/s")
 			})
+		}
+	}
+}
+
+// TestSgemmBitsAsVek: with alpha 1 and beta 0 (every product of a
+// training step) Sgemm gives vek's AVX2 MatMul (the kernel it replaced) to
+// the bit, on shapes with and without whole 6×16 blocks, k over several
+// kc passes, transposed operands, and the rows split over goroutines, so
+// float32 runs keep their numbers.
+func TestSgemmBitsAsVek(t *testing.T) {
+	im := New()
+	if !im.Accelerated() {
+		t.Skip("no AVX2+FMA micro-kernel on this machine or build")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, s := range []struct {
+		m, n, k int
+		ta, tb  bool
+	}{
+		{128, 256, 784, false, false}, {1280, 784, 256, false, false},
+		{1280, 256, 784, false, true}, {256, 784, 1280, true, false},
+		{37, 53, 41, false, false}, {131, 50, 600, true, true}, {5, 70, 300, false, true},
+		{1280, 10, 256, false, false}, {128, 60, 1280, true, false},
+	} {
+		a, b := make([]float32, s.m*s.k), make([]float32, s.k*s.n)
+		for i := range a {
+			a[i] = float32(r.NormFloat64())
+		}
+		for i := range b {
+			b[i] = float32(r.NormFloat64())
+		}
+		// vek multiplies dense row-major operands.
+		da, db := a, b
+		lda, ldb := s.k, s.n
+		ta, tb := blas.NoTrans, blas.NoTrans
+		if s.ta { // a holds op(a)ᵀ [k×m]
+			lda, ta = s.m, blas.Trans
+			da = make([]float32, len(a))
+			for i := 0; i < s.m; i++ {
+				for l := 0; l < s.k; l++ {
+					da[i*s.k+l] = a[l*s.m+i]
+				}
+			}
+		}
+		if s.tb { // b holds op(b)ᵀ [n×k]
+			ldb, tb = s.k, blas.Trans
+			db = make([]float32, len(b))
+			for l := 0; l < s.k; l++ {
+				for j := 0; j < s.n; j++ {
+					db[l*s.n+j] = b[j*s.k+l]
+				}
+			}
+		}
+		want := vek32.MatMul(da, db, s.k)
+		got := make([]float32, s.m*s.n)
+		im.Sgemm(ta, tb, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, got, s.n)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: element %d = %v, vek %v", s, i, got[i], want[i])
+			}
 		}
 	}
 }

@@ -1,0 +1,100 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func kern6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, load bool)
+//
+// C[0:6, 0:16] = (load ? C : 0) + A[0:6, 0:k] · P[0:k, 0:16], where A's rows
+// are lda floats apart, P is a packed panel (16 floats per k, contiguous)
+// and C's rows are ldc floats apart. Each C element accumulates over k in
+// order with one FMA per term, as vek's MatMul_AVX2_F32 does.
+TEXT ·kern6x16(SB), NOSPLIT, $0-49
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), DX
+	SHLQ $2, DX
+	MOVQ b+24(FP), DI
+	MOVQ c+32(FP), R8
+	MOVQ ldc+40(FP), R10
+	SHLQ $2, R10
+	MOVBLZX load+48(FP), AX
+	LEAQ (SI)(DX*2), R9
+	ADDQ DX, R9
+	LEAQ (R8)(R10*2), R11
+	ADDQ R10, R11
+	TESTQ AX, AX
+	JZ zero
+	VMOVUPS (R8), Y4
+	VMOVUPS 32(R8), Y5
+	VMOVUPS (R8)(R10*1), Y6
+	VMOVUPS 32(R8)(R10*1), Y7
+	VMOVUPS (R8)(R10*2), Y8
+	VMOVUPS 32(R8)(R10*2), Y9
+	VMOVUPS (R11), Y10
+	VMOVUPS 32(R11), Y11
+	VMOVUPS (R11)(R10*1), Y12
+	VMOVUPS 32(R11)(R10*1), Y13
+	VMOVUPS (R11)(R10*2), Y14
+	VMOVUPS 32(R11)(R10*2), Y15
+	JMP start
+
+zero:
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+start:
+	TESTQ CX, CX
+	JZ done
+
+loop:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VBROADCASTSS (SI), Y2
+	VFMADD231PS Y0, Y2, Y4
+	VFMADD231PS Y1, Y2, Y5
+	VBROADCASTSS (SI)(DX*1), Y3
+	VFMADD231PS Y0, Y3, Y6
+	VFMADD231PS Y1, Y3, Y7
+	VBROADCASTSS (SI)(DX*2), Y2
+	VFMADD231PS Y0, Y2, Y8
+	VFMADD231PS Y1, Y2, Y9
+	VBROADCASTSS (R9), Y3
+	VFMADD231PS Y0, Y3, Y10
+	VFMADD231PS Y1, Y3, Y11
+	VBROADCASTSS (R9)(DX*1), Y2
+	VFMADD231PS Y0, Y2, Y12
+	VFMADD231PS Y1, Y2, Y13
+	VBROADCASTSS (R9)(DX*2), Y3
+	VFMADD231PS Y0, Y3, Y14
+	VFMADD231PS Y1, Y3, Y15
+	ADDQ $4, SI
+	ADDQ $4, R9
+	ADDQ $64, DI
+	DECQ CX
+	JNZ loop
+
+done:
+	VMOVUPS Y4, (R8)
+	VMOVUPS Y5, 32(R8)
+	VMOVUPS Y6, (R8)(R10*1)
+	VMOVUPS Y7, 32(R8)(R10*1)
+	VMOVUPS Y8, (R8)(R10*2)
+	VMOVUPS Y9, 32(R8)(R10*2)
+	VMOVUPS Y10, (R11)
+	VMOVUPS Y11, 32(R11)
+	VMOVUPS Y12, (R11)(R10*1)
+	VMOVUPS Y13, 32(R11)(R10*1)
+	VMOVUPS Y14, (R11)(R10*2)
+	VMOVUPS Y15, 32(R11)(R10*2)
+	VZEROUPPER
+	RET
