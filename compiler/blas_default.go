@@ -12,14 +12,14 @@ import (
 // BLAS names the BLAS the matrix products run on.
 //
 // By default it is pure Go, no cgo and no system library needed: gonum's
-// BLAS with float32 matrix products on the AVX2/FMA kernel of
-// github.com/viterin/vek where the CPU has them (compiler/fastblas), for
+// BLAS with float32 matrix products on compiler/fastblas's AVX2/FMA
+// micro-kernel where the CPU has them, for
 // Gorgonia's products and for the convolution ops (gonum's blas32).
 // Building with `-tags openblas` (cgo, libopenblas-dev,
 // CGO_LDFLAGS=-lopenblas) installs OpenBLAS instead; see blas_openblas.go.
 var BLAS = "gonum (pure Go)" + func() string {
 	if fastblas.New().Accelerated() {
-		return ", float32 products on vek's AVX2 kernel"
+		return ", float32 products on fastblas's AVX2/FMA kernel"
 	}
 	return ""
 }()
