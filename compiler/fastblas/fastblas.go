@@ -49,35 +49,6 @@ func (im Implementation) get(n int) *[]float32 {
 	return p
 }
 
-// pack returns op(a) as a dense r×c matrix, a [r×c] with leading dimension
-// ld or, when t, a [c×r] whose transpose is wanted; buf holds it unless a
-// is already dense and not transposed.
-func pack(t bool, r, c int, a []float32, ld int, buf *[]float32) []float32 {
-	if !t && ld == c {
-		return a[:r*c]
-	}
-	d := *buf
-	if !t {
-		for i := 0; i < r; i++ {
-			copy(d[i*c:(i+1)*c], a[i*ld:i*ld+c])
-		}
-		return d
-	}
-	// d[i][j] = a[j][i], in blocks so that both sides stay in cache.
-	const bs = 32
-	for j0 := 0; j0 < c; j0 += bs {
-		for i0 := 0; i0 < r; i0 += bs {
-			for j := j0; j < min(j0+bs, c); j++ {
-				row := a[j*ld:]
-				for i := i0; i < min(i0+bs, r); i++ {
-					d[i*c+j] = row[i]
-				}
-			}
-		}
-	}
-	return d
-}
-
 // fits reports whether x holds op(x), an r×cols matrix, with leading
 // dimension ld.
 func fits(t bool, r, cols int, x []float32, ld int) bool {
@@ -99,20 +70,14 @@ func (im Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32
 		im.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	pa, la := a, lda
-	if ta {
-		ba := im.get(m * k)
-		defer im.pool.Put(ba)
-		pa, la = pack(true, m, k, a, lda, ba), k
-	}
 	if beta == 0 && alpha == 1 {
-		im.gemm(m, n, k, pa, la, tb, b, ldb, c, ldc)
+		im.gemm(ta, m, n, k, a, lda, tb, b, ldb, c, ldc)
 		return
 	}
 	bt := im.get(m * n)
 	defer im.pool.Put(bt)
 	t := *bt
-	im.gemm(m, n, k, pa, la, tb, b, ldb, t, n)
+	im.gemm(ta, m, n, k, a, lda, tb, b, ldb, t, n)
 	for i := 0; i < m; i++ {
 		ci, ti := c[i*ldc:i*ldc+n], t[i*n:(i+1)*n]
 		switch {

@@ -170,6 +170,8 @@ func TestSgemmBitsAsVek(t *testing.T) {
 		{1280, 256, 784, false, true}, {256, 784, 1280, true, false},
 		{37, 53, 41, false, false}, {131, 50, 600, true, true}, {5, 70, 300, false, true},
 		{1280, 10, 256, false, false}, {128, 60, 1280, true, false},
+		// split over goroutines with op(a) transposed and k < m
+		{600, 64, 40, true, false}, {1280, 256, 50, true, true},
 	} {
 		a, b := make([]float32, s.m*s.k), make([]float32, s.k*s.n)
 		for i := range a {

@@ -16,20 +16,21 @@ const (
 // parWork is the least m·n·k worth splitting over goroutines.
 const parWork = 1 << 18
 
-// gemm computes c = a·op(b) for a dense-by-rows a [m×k] (row stride lda),
-// op(b) [k×n] (b itself [n×k] when tb), and c [m×n] (row stride ldc), with
+// gemm computes c = op(a)·op(b) for op(a) [m×k] (a itself [k×m] when ta),
+// op(b) [k×n] (b itself [n×k] when tb), row strides lda and ldb, and c
+// [m×n] (row stride ldc), with
 // the micro-kernel kern6x16 over 6×16 blocks of c. Every element of c is
 // one FMA chain over k in order from zero, as in vek's kernel, so the
 // result does not depend on the blocking or on the split over goroutines.
 // The rows are split over up to GOMAXPROCS goroutines, in multiples of 6.
-func (im Implementation) gemm(m, n, k int, a []float32, lda int, tb bool, b []float32, ldb int, c []float32, ldc int) {
+func (im Implementation) gemm(ta bool, m, n, k int, a []float32, lda int, tb bool, b []float32, ldb int, c []float32, ldc int) {
 	w := runtime.GOMAXPROCS(0)
 	if m*n*k < parWork {
 		w = 1
 	}
 	w = min(w, (m+5)/6)
 	if w < 2 {
-		im.gemmRows(m, n, k, a, lda, tb, b, ldb, c, ldc)
+		im.gemmRows(ta, m, n, k, a, lda, tb, b, ldb, c, ldc)
 		return
 	}
 	blocks := (m + 5) / 6
@@ -39,14 +40,20 @@ func (im Implementation) gemm(m, n, k int, a []float32, lda int, tb bool, b []fl
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			im.gemmRows(hi-lo, n, k, a[lo*lda:], lda, tb, b, ldb, c[lo*ldc:], ldc)
+			var al []float32
+			if ta { // op(a)'s rows are a's columns
+				al = a[lo:]
+			} else {
+				al = a[lo*lda:]
+			}
+			im.gemmRows(ta, hi-lo, n, k, al, lda, tb, b, ldb, c[lo*ldc:], ldc)
 		}()
 	}
 	wg.Wait()
 }
 
 // gemmRows is gemm on one goroutine.
-func (im Implementation) gemmRows(m, n, k int, a []float32, lda int, tb bool, b []float32, ldb int, c []float32, ldc int) {
+func (im Implementation) gemmRows(ta bool, m, n, k int, a []float32, lda int, tb bool, b []float32, ldb int, c []float32, ldc int) {
 	np := (n + 15) / 16
 	kmax := min(kc, k)
 	pb := im.get(np * kmax * 16)
@@ -66,7 +73,14 @@ func (im Implementation) gemmRows(m, n, k int, a []float32, lda int, tb bool, b 
 		if edge != nil {
 			clear(edge)
 			for r := 0; r < m-mfull; r++ {
-				copy(edge[r*kb:(r+1)*kb], a[(mfull+r)*lda+p0:])
+				er := edge[r*kb : (r+1)*kb]
+				if !ta {
+					copy(er, a[(mfull+r)*lda+p0:])
+					continue
+				}
+				for l := range er {
+					er[l] = a[(p0+l)*lda+mfull+r]
+				}
 			}
 		}
 		load := p0 > 0
@@ -78,12 +92,17 @@ func (im Implementation) gemmRows(m, n, k int, a []float32, lda int, tb bool, b 
 				pp := &panel[jp*kb*16]
 				for ii := i0; ii < i1; ii += 6 {
 					rows := min(6, i1-ii)
-					ap, la := &a[ii*lda+p0], lda
-					if rows < 6 {
+					kern, ap, la := kern6x16, (*float32)(nil), lda
+					switch {
+					case rows < 6:
 						ap, la = &edge[0], kb
+					case ta:
+						kern, ap = kernT6x16, &a[p0*lda+ii]
+					default:
+						ap = &a[ii*lda+p0]
 					}
 					if rows == 6 && cols == 16 {
-						kern6x16(kb, ap, la, pp, &c[ii*ldc+j0], ldc, load)
+						kern(kb, ap, la, pp, &c[ii*ldc+j0], ldc, load)
 						continue
 					}
 					if load {
@@ -91,7 +110,7 @@ func (im Implementation) gemmRows(m, n, k int, a []float32, lda int, tb bool, b 
 							copy(tile[r*16:r*16+cols], c[(ii+r)*ldc+j0:])
 						}
 					}
-					kern6x16(kb, ap, la, pp, &tile[0], 16, load)
+					kern(kb, ap, la, pp, &tile[0], 16, load)
 					for r := 0; r < rows; r++ {
 						copy(c[(ii+r)*ldc+j0:(ii+r)*ldc+j0+cols], tile[r*16:r*16+cols])
 					}

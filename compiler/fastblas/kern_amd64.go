@@ -11,3 +11,9 @@ const haveKern = true
 //
 //go:noescape
 func kern6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, load bool)
+
+// kernT6x16 is kern6x16 with A transposed: the six A values of step l are
+// a[l·lda : l·lda+6].
+//
+//go:noescape
+func kernT6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, load bool)

@@ -26,3 +26,22 @@ func kern6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, load 
 		}
 	}
 }
+
+// kernT6x16 is kern6x16 with A transposed, in plain Go.
+func kernT6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, load bool) {
+	as := unsafe.Slice(a, max(k-1, 0)*lda+6)
+	bs := unsafe.Slice(b, 16*k)
+	cs := unsafe.Slice(c, 5*ldc+16)
+	for i := 0; i < 6; i++ {
+		for j := 0; j < 16; j++ {
+			var s float32
+			if load {
+				s = cs[i*ldc+j]
+			}
+			for l := 0; l < k; l++ {
+				s += as[l*lda+i] * bs[l*16+j]
+			}
+			cs[i*ldc+j] = s
+		}
+	}
+}
