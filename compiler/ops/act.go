@@ -90,9 +90,7 @@ func actD(a Act, y float64) float64 {
 func actK[T float](a Act, out, x []T) {
 	switch a {
 	case ReLU:
-		for i, v := range x {
-			out[i] = max(v, 0)
-		}
+		reluK(out, x)
 	case Softplus:
 		if single[T]() {
 			for i, v := range x {
@@ -135,11 +133,7 @@ func actK[T float](a Act, out, x []T) {
 func actGradK[T float](a Act, dx, y, g []T) {
 	switch a {
 	case ReLU:
-		for i, v := range y {
-			if v > 0 {
-				dx[i] = g[i]
-			}
-		}
+		reluGradK(dx, y, g)
 	case Softplus:
 		if single[T]() {
 			for i, v := range y {
@@ -348,4 +342,57 @@ func log1p32(z float64) float64 {
 		return z * (1 - z*(1.0/2-z/3))
 	}
 	return math.Log(1 + z)
+}
+
+// reluK is out = max(x, 0) element-wise, to the bit as Go's max (−0 and
+// negatives give +0, NaN stays NaN), without a branch on the sign, which
+// a layer's pre-activations mispredict about half the time.
+func reluK[T float](out, x []T) {
+	switch o := any(out).(type) {
+	case []float32:
+		for i, v := range any(x).([]float32) {
+			b := math.Float32bits(v)
+			r := b &^ uint32(int32(b)>>31)
+			if v != v {
+				r = b
+			}
+			o[i] = math.Float32frombits(r)
+		}
+	case []float64:
+		for i, v := range any(x).([]float64) {
+			b := math.Float64bits(v)
+			r := b &^ uint64(int64(b)>>63)
+			if v != v {
+				r = b
+			}
+			o[i] = math.Float64frombits(r)
+		}
+	}
+}
+
+// reluGradK is dx = g where y > 0 and +0 elsewhere (NaN y included), the
+// ReLU gradient from its output y, without a branch on y.
+func reluGradK[T float](dx, y, g []T) {
+	switch d := any(dx).(type) {
+	case []float32:
+		gs := any(g).([]float32)
+		for i, v := range any(y).([]float32) {
+			// As an integer, y's bits lie in (0, +Inf] exactly when y > 0.
+			b := int64(int32(math.Float32bits(v)))
+			pos := uint64(-b) >> 63
+			fin := uint64(b-0x7f800001) >> 63
+			m := uint32(-(pos & fin))
+			d[i] = math.Float32frombits(math.Float32bits(gs[i]) & m)
+		}
+	case []float64:
+		gs := any(g).([]float64)
+		for i, v := range any(y).([]float64) {
+			b := int64(math.Float64bits(v))
+			// b > 0 and b ≤ +Inf's bits; b − (+Inf+1) cannot overflow for b > 0.
+			pos := uint64(-b) >> 63
+			fin := uint64(b-0x7ff0000000000001) >> 63
+			m := -(pos & fin)
+			d[i] = math.Float64frombits(math.Float64bits(gs[i]) & m)
+		}
+	}
 }

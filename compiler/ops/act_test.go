@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"ssdgm/compiler/internal/gradcheck"
@@ -174,4 +175,59 @@ func TestLog1p32(t *testing.T) {
 			t.Errorf("log1p32(%g) = %.17g want %.17g", z, got, want)
 		}
 	}
+}
+
+// TestReLUKernels: the branch-free ReLU and its gradient give, to the bit,
+// Go's max(x, 0) and "g where y > 0, else 0", in both dtypes, on signed
+// zeros, infinities, subnormals and ordinary values (a NaN gives a NaN).
+func TestReLUKernels(t *testing.T) {
+	in := []float64{0, math.Copysign(0, -1), 1, -1, 1e-310, -1e-310, 3.5e38, -3.5e38,
+		math.Inf(1), math.Inf(-1), math.NaN(), -math.NaN(), math.Float64frombits(0xfff8000000000001), 2.5, -7}
+	g := make([]float64, len(in))
+	for i := range g {
+		g[i] = float64(i) - 6.5
+	}
+	check := func(name string, got, want []uint64) {
+		for i := range want {
+			if math.IsNaN(in[i]) && strings.Contains(name, "relu") {
+				// Go's max returns some NaN; reluK returns its input.
+				if g := math.Float64frombits(got[i]); !math.IsNaN(g) && !math.IsNaN(float64(math.Float32frombits(uint32(got[i])))) {
+					t.Errorf("%s input NaN: %v", name, g)
+				}
+				continue
+			}
+			if got[i] != want[i] {
+				t.Errorf("%s input %v: bits %#x, want %#x", name, in[i], got[i], want[i])
+			}
+		}
+	}
+	out, dx := make([]float64, len(in)), make([]float64, len(in))
+	reluK(out, in)
+	reluGradK(dx, in, g)
+	var gotF, wantF, gotG, wantG []uint64
+	for i, v := range in {
+		w, wg := max(v, 0), 0.0
+		if v > 0 {
+			wg = g[i]
+		}
+		gotF, wantF = append(gotF, math.Float64bits(out[i])), append(wantF, math.Float64bits(w))
+		gotG, wantG = append(gotG, math.Float64bits(dx[i])), append(wantG, math.Float64bits(wg))
+	}
+	check("float64 relu", gotF, wantF)
+	check("float64 grad", gotG, wantG)
+	in32, g32 := f32s(in), f32s(g)
+	out32, dx32 := make([]float32, len(in)), make([]float32, len(in))
+	reluK(out32, in32)
+	reluGradK(dx32, in32, g32)
+	gotF, wantF, gotG, wantG = nil, nil, nil, nil
+	for i, v := range in32 {
+		w, wg := max(v, 0), float32(0)
+		if v > 0 {
+			wg = g32[i]
+		}
+		gotF, wantF = append(gotF, uint64(math.Float32bits(out32[i]))), append(wantF, uint64(math.Float32bits(w)))
+		gotG, wantG = append(gotG, uint64(math.Float32bits(dx32[i]))), append(wantG, uint64(math.Float32bits(wg)))
+	}
+	check("float32 relu", gotF, wantF)
+	check("float32 grad", gotG, wantG)
 }
