@@ -229,3 +229,70 @@ func BenchmarkBernoulliLogitsFwd(b *testing.B) {
 		cpuPerOp(b, func() { bernLogitsFwdSplit(one, out, x64, a64, res) })
 	})
 }
+
+// TestNormalFwd32: the float32 Normal log-density (vek's log) matches the
+// float64 kernel to float32 rounding on ordinary scales, and gives the
+// float64 kernel's value rounded to float32 (NaN or -Inf) where a scale
+// is 0, subnormal, negative or NaN.
+func TestNormalFwd32(t *testing.T) {
+	const rows, d = 5, 300
+	r := newRand(17)
+	x, a, b := make([]float64, rows*d), make([]float64, rows*d), make([]float64, rows*d)
+	for i := range x {
+		x[i], a[i] = r.NormFloat64()*3, r.NormFloat64()
+		b[i] = math.Exp(r.Float64()*8 - 5)
+	}
+	b[d+7] = 0
+	b[2*d+1] = 1e-40
+	b[3*d+5] = -1
+	b[4*d+2] = math.NaN()
+	x32, a32, b32 := f32s(x), f32s(a), f32s(b)
+	got, want := make([]float32, rows), make([]float64, rows)
+	normalK(got, [][]float32{x32, a32, b32}, -1)
+	normalK(want, [][]float64{f64s(x32), f64s(a32), f64s(b32)}, -1)
+	for i := range got {
+		// The float64 sum rounded to float32 (a subnormal scale overflows).
+		g, w := float64(got[i]), float64(float32(want[i]))
+		switch {
+		case math.IsNaN(w):
+			if !math.IsNaN(g) {
+				t.Errorf("row %d: %v, float64 kernel NaN", i, g)
+			}
+		case math.IsInf(w, 0):
+			if g != w {
+				t.Errorf("row %d: %v, float64 kernel %v", i, g, w)
+			}
+		case !closeTo(g, w, 1e-6):
+			t.Errorf("row %d: %v, float64 kernel %v", i, g, w)
+		}
+	}
+}
+
+func f64s(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// BenchmarkNormalLogProbFwd times the Normal log-density's value on one
+// thread at the MNIST step's 1408×50 latent rows, float32 and float64.
+func BenchmarkNormalLogProbFwd(b *testing.B) {
+	const rows, d = 1408, 50
+	r := newRand(19)
+	x, a, s := make([]float64, rows*d), make([]float64, rows*d), make([]float64, rows*d)
+	for i := range x {
+		x[i], a[i], s[i] = r.NormFloat64(), r.NormFloat64(), math.Exp(r.NormFloat64())
+	}
+	b.Run("float32", func(b *testing.B) {
+		in := [][]float32{f32s(x), f32s(a), f32s(s)}
+		out := make([]float32, rows)
+		cpuPerOp(b, func() { normalK(out, in, -1) })
+	})
+	b.Run("float64", func(b *testing.B) {
+		in := [][]float64{x, a, s}
+		out := make([]float64, rows)
+		cpuPerOp(b, func() { normalK(out, in, -1) })
+	})
+}
