@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"ssdgm/compiler/internal/cputime"
+
 	"github.com/viterin/vek/vek32"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -144,7 +146,7 @@ func BenchmarkSgemm(b *testing.B) {
 			{"gonum", func() { gonum.Implementation{}.Sgemm(ta, tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n) }},
 		} {
 			b.Run(s.name+"/"+impl.name, func(b *testing.B) {
-				sec := cpuPerOp(b, impl.f)
+				sec := cputime.PerOp(b, impl.f)
 				b.ReportMetric(2*float64(s.m*s.n*s.k)/sec/1e9, "cpu-GFLOP/s")
 			})
 		}

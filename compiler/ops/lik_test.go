@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"ssdgm/compiler/internal/cputime"
 	"ssdgm/compiler/internal/gradcheck"
 
 	G "gorgonia.org/gorgonia"
@@ -221,12 +222,12 @@ func BenchmarkBernoulliLogitsFwd(b *testing.B) {
 		x, a := f32s(x64), f32s(a64)
 		out, res := make([]float32, rows), make([]float32, rows*d)
 		b.SetBytes(int64(rows * d * 4))
-		cpuPerOp(b, func() { bernLogitsFwdSplit(one, out, x, a, res) })
+		cputime.PerOp(b, func() { bernLogitsFwdSplit(one, out, x, a, res) })
 	})
 	b.Run("float64", func(b *testing.B) {
 		out, res := make([]float64, rows), make([]float64, rows*d)
 		b.SetBytes(int64(rows * d * 8))
-		cpuPerOp(b, func() { bernLogitsFwdSplit(one, out, x64, a64, res) })
+		cputime.PerOp(b, func() { bernLogitsFwdSplit(one, out, x64, a64, res) })
 	})
 }
 
@@ -288,11 +289,11 @@ func BenchmarkNormalLogProbFwd(b *testing.B) {
 	b.Run("float32", func(b *testing.B) {
 		in := [][]float32{f32s(x), f32s(a), f32s(s)}
 		out := make([]float32, rows)
-		cpuPerOp(b, func() { normalK(out, in, -1) })
+		cputime.PerOp(b, func() { normalK(out, in, -1) })
 	})
 	b.Run("float64", func(b *testing.B) {
 		in := [][]float64{x, a, s}
 		out := make([]float64, rows)
-		cpuPerOp(b, func() { normalK(out, in, -1) })
+		cputime.PerOp(b, func() { normalK(out, in, -1) })
 	})
 }
