@@ -76,6 +76,11 @@ type branch struct {
 	objective       *G.Node
 	// latentVals are the latents' values read out of an encoder-only run.
 	latentVals map[slotKey]*G.Value
+	// kl says which continuous latents get the closed-form KL
+	// (Options.AnalyticKL; analytic.go); qParams holds their encoder
+	// parameters for the decoder's KL.
+	kl      map[*check.Var]klChoice
+	qParams map[slotKey]dist.Params
 }
 
 // probsRead is the encoder's class probabilities of a supervised discrete
@@ -426,6 +431,15 @@ func (b *branch) encSample(n *check.Node, slot int) error {
 			}
 		}
 		score = value
+		if b.kl[v].analytic {
+			// The decoder scores this latent by −KL(q ‖ p) from these
+			// parameters in place of log p − log q (analytic.go).
+			b.qParams[key] = dist.Params{Loc: loc, Scale: scale}
+			b.enc[nodeKey{n, slot}] = value
+			b.value[key] = value
+			b.score[key] = score
+			return nil
+		}
 		if lq, err = logProb(d, value, dist.Params{Loc: loc, Scale: scale}); err != nil {
 			return err
 		}
@@ -510,7 +524,12 @@ func (b *branch) decSample(n *check.Node, slot int) error {
 		if err != nil {
 			return err
 		}
-		if lp, err = logProb(d, value, dist.Params{Loc: loc, Scale: scale}); err != nil {
+		if q, ok := b.qParams[key]; ok {
+			lp, err = b.analyticKL(d, q, dist.Params{Loc: loc, Scale: scale})
+		} else {
+			lp, err = logProb(d, value, dist.Params{Loc: loc, Scale: scale})
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
+	"ssdgm/compiler/dist"
 	"ssdgm/lang/check"
 )
 
@@ -77,6 +78,8 @@ func (p *Program) lowerBranch(pl plan, B int) (*branch, error) {
 	b.lay = layout{B: B, S: p.opts.Samples, E: E, labelled: b.labelled, alpha: p.opts.Alpha,
 		floor: gradFloor(p.dt), skipped: new(atomic.Int64)}
 	b.R = b.lay.rows()
+	b.kl = b.klChoices()
+	b.qParams = map[slotKey]dist.Params{}
 	if err := b.lower(); err != nil {
 		return nil, err
 	}

@@ -45,6 +45,11 @@ type Options struct {
 	// per data point and sample and reuses it across the enumerated values
 	// of the discrete latents, instead of once per enumerated row.
 	SharedNoise bool
+	// AnalyticKL replaces the Monte Carlo term log p(z | ·) − log q(z | ·)
+	// of a continuous latent by −KL(q ‖ p) in closed form, per row, where
+	// both are Normal and the estimate stays unbiased (analytic.go; see
+	// Program.KLChoices for what each branch does).
+	AnalyticKL bool
 	// MaxEnumeration bounds the row expansion of enumerated variables (0:
 	// DefaultMaxEnumeration).
 	MaxEnumeration int

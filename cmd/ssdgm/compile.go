@@ -56,7 +56,7 @@ func runCompile(e *env, args []string) int {
 	fmt.Fprintf(&b, "model %s (%s)\n", m.Name, files[0])
 	fmt.Fprintf(&b, "program: %s, batch %s, S = %d sample(s) per data point, %s\n", cfg.Dtype, batchText(opts), opts.Samples, alphaNote)
 	writeNetworks(&b, w, m)
-	writeVariables(&b, m, opts)
+	writeVariables(&b, m, opts, prog.KLChoices())
 	writeTerms(&b, res, opts)
 	_, _ = e.stdout.Write(b.Bytes())
 	if *dotPath != "" {
@@ -163,7 +163,7 @@ func initText(p *check.Param) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-func writeVariables(w io.Writer, m *check.Model, o compiler.Options) {
+func writeVariables(w io.Writer, m *check.Model, o compiler.Options, kl []compiler.KLChoice) {
 	fmt.Fprintln(w, "\nvariables:")
 	for _, v := range m.Vars {
 		role := v.Role.String()
@@ -175,6 +175,23 @@ func writeVariables(w io.Writer, m *check.Model, o compiler.Options) {
 			shape = fmt.Sprintf("%d slots × %s", v.Slots, shape)
 		}
 		fmt.Fprintf(w, "  %-8s %-26s %-16s %-10s %s\n", v.Name, role, shape, v.Kind, varHandling(v, o))
+		writeKL(w, v, kl)
+	}
+}
+
+// writeKL says, under a continuous latent's line, how each branch scores
+// its log p − log q with objective.analytic_kl: KL(q ‖ p) in closed form,
+// or the Monte Carlo term and why.
+func writeKL(w io.Writer, v *check.Var, kl []compiler.KLChoice) {
+	for _, c := range kl {
+		if c.Var != v.Name {
+			continue
+		}
+		if c.Analytic {
+			fmt.Fprintf(w, "  %-8s %s: KL(q ‖ p) in closed form\n", "", c.Branch)
+		} else {
+			fmt.Fprintf(w, "  %-8s %s: Monte Carlo log p − log q: %s\n", "", c.Branch, c.Reason)
+		}
 	}
 }
 

@@ -187,6 +187,12 @@ func TestLogProbGradients(t *testing.T) {
 			eps := G.NewTensor(g, tensor.Float64, 2, G.WithShape(3, 4), G.WithValue(gradcheck.Tensor(newRand(8), -2, 2, 3, 4)), G.WithName("eps"))
 			return LaplaceSample(in[0], in[1], eps)
 		}, []*tensor.Dense{gradcheck.Tensor(r, -1, 1, 1, 4), gradcheck.Tensor(r, 0.2, 2, 4)}},
+		{"NormalKL", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			return NormalKL(Params{Loc: in[0], Scale: in[1]}, Params{Loc: in[2], Scale: in[3]})
+		}, []*tensor.Dense{m(-1, 1), m(0.2, 2), m(-1, 1), m(0.2, 2)}},
+		{"NormalKLRowPrior", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+			return NormalKL(Params{Loc: in[0], Scale: in[1]}, Params{Loc: in[2], Scale: in[3]})
+		}, []*tensor.Dense{m(-1, 1), m(0.2, 2), gradcheck.Tensor(r, -1, 1, 1, 4), gradcheck.Tensor(r, 0.2, 2, 4)}},
 		{"Concrete", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
 			gum := G.NewTensor(g, tensor.Float64, 2, G.WithShape(3, 4), G.WithValue(gradcheck.Tensor(newRand(9), -1, 3, 3, 4)), G.WithName("gumbel"))
 			return ConcreteSample(in[0], gum, 0.66)
@@ -389,5 +395,27 @@ func TestDiscreteSamplerMoments(t *testing.T) {
 	}
 	for j, l := range logits {
 		check("categorical", cat, 4, j, math.Exp(l)/z)
+	}
+}
+
+// TestNormalKLStandardPrior: KL(N(μ, σ) ‖ N(0, 1)) with the prior's
+// parameters given as scalar constants (as a spec's Normal(loc: 0, scale: 1)
+// lowers) is the VAE formula ½ Σ (σ² + μ² − 1 − 2 log σ), per row.
+func TestNormalKLStandardPrior(t *testing.T) {
+	mu := []float64{0.3, -1, 2.5, 0, 0.9, -0.2}
+	sigma := []float64{1.5, 0.7, 2, 0.4, 1, 3}
+	got := eval(t, tensor.Float64, func(in G.Nodes) (*G.Node, error) {
+		g := in[0].Graph()
+		zero, one := g.AddNode(G.NewConstant(0.0)), g.AddNode(G.NewConstant(1.0))
+		return NormalKL(Params{Loc: in[0], Scale: in[1]}, Params{Loc: zero, Scale: one})
+	}, dense([]int{2, 3}, mu...), dense([]int{2, 3}, sigma...))
+	for r := 0; r < 2; r++ {
+		want := 0.0
+		for j := 3 * r; j < 3*r+3; j++ {
+			want += 0.5 * (sigma[j]*sigma[j] + mu[j]*mu[j] - 1 - 2*math.Log(sigma[j]))
+		}
+		if math.Abs(got[r]-want) > 1e-12 {
+			t.Errorf("row %d: KL %.15g, want %.15g", r, got[r], want)
+		}
 	}
 }

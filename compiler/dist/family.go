@@ -34,6 +34,10 @@ type Family struct {
 	Discrete bool
 	// Kernel names the fused kernels of compiler/ops that compute LogProb.
 	Kernel string
+	// KL returns the closed-form KL(q ‖ p) between two members of the
+	// family, summed over the event dimensions, as [B]; nil where the
+	// family has none (the objective then keeps the Monte Carlo term).
+	KL func(q, p Params) (*G.Node, error)
 }
 
 // families returns every family the compiler lowers.

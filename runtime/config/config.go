@@ -43,6 +43,7 @@ type Config struct {
 	Alpha         *float64
 	Gamma         float64
 	Samples       int
+	Objective     Objective
 	Discrete      Discrete
 	Batch         Batch
 	Optimizer     Optimizer
@@ -62,6 +63,11 @@ type Labelled struct {
 	Counts   map[string]int // label name → count; when not empty, replaces Count
 	Balanced bool
 	Seed     *int64
+}
+
+// Objective holds choices of the objective's estimator.
+type Objective struct {
+	AnalyticKL bool // closed-form KL of Normal–Normal latent pairs where it keeps the estimate unbiased
 }
 
 // Discrete says how unobserved discrete latents are handled.

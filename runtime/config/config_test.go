@@ -334,6 +334,7 @@ func TestHashLateKeys(t *testing.T) {
 		"optimizer.clip_norm":    "5",
 		"optimizer.clip_value":   "1",
 		"discrete.shared_noise":  "true",
+		"objective.analytic_kl":  "true",
 	}
 	// The lines of the late keys (and of sections holding only late keys)
 	// in the default canonical form.
@@ -345,6 +346,7 @@ func TestHashLateKeys(t *testing.T) {
 		"  schedule: constant\n": true, "  decay: 0.5\n": true, "  decay_steps: 0\n": true, "  warmup_steps: 0\n": true,
 		"  clip_norm: 0.0\n": true, "  clip_value: 0.0\n": true,
 		"  shared_noise: false\n": true,
+		"objective:\n":            true, "  analytic_kl: false\n": true,
 	}
 	c := Default()
 	var old []string

@@ -37,6 +37,7 @@ func CompileOptions(m *check.Model, cfg *config.Config, n int) compiler.Options 
 		Discrete:    map[string]compiler.Discrete{},
 		Default:     compiler.Discrete{Relax: cfg.Discrete.Default == config.Relax, Temperature: cfg.Discrete.Temperature},
 		SharedNoise: cfg.Discrete.SharedNoise,
+		AnalyticKL:  cfg.Objective.AnalyticKL,
 	}
 	supervised := false
 	for _, v := range m.Vars {
