@@ -25,7 +25,9 @@ func (t *trainer) checkpoint() error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	_, err = ckpt.Save(dir, c)
+	if _, err = ckpt.Save(dir, c); err == nil {
+		t.saved = t.step
+	}
 	return err
 }
 
@@ -106,6 +108,7 @@ func (t *trainer) restore() error {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	t.step = c.Step
+	t.saved = c.Step
 	t.epoch = int(c.Epoch)
 	if t.inEpoch, err = strconv.Atoi(c.Meta["in_epoch"]); err != nil {
 		return fmt.Errorf("checkpoint %s: bad in_epoch: %w", path, err)

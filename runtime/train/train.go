@@ -92,13 +92,16 @@ type trainer struct {
 	// clippedInEpoch counts the steps of the epoch in progress whose
 	// gradients were clipped.
 	clippedInEpoch int
+	// saved is the step of the newest checkpoint in the run folder (-1:
+	// none yet), which a run stopped by a failed write names.
+	saved int64
 }
 
 // Train trains the model of opt until its configured epochs are done, the
 // context is cancelled (ErrInterrupted, after a checkpoint) or the loss
 // diverges (*DivergedError).
 func Train(ctx context.Context, opt Options) (*Summary, error) {
-	t := &trainer{opt: opt, cfg: opt.Config, m: opt.Model}
+	t := &trainer{opt: opt, cfg: opt.Config, m: opt.Model, saved: -1}
 	if t.opt.Observer == nil {
 		t.opt.Observer = ObserverFunc(func(Event) {})
 	}
@@ -377,13 +380,17 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 		for t.inEpoch < steps {
 			if ctx.Err() != nil {
 				if err := t.checkpoint(); err != nil {
-					return nil, err
+					return nil, t.writeFailed("the checkpoint of the interruption", err)
 				}
 				t.run.Logf("interrupted at step %d (epoch %d, step %d of %d); checkpoint saved", t.step, ep, t.inEpoch, steps)
 				t.run.Finish(runs.StatusStopped, "interrupted")
 				return nil, ErrInterrupted
 			}
 			res, err := t.trainStep()
+			var se *stepLogError
+			if errors.As(err, &se) {
+				return nil, t.writeFailed(runs.StepsFile, se.err)
+			}
 			if err != nil {
 				t.run.Logf("%v", err)
 				t.run.Finish(runs.StatusFailed, err.Error())
@@ -396,7 +403,7 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 			if n := int64(cfg.Checkpoint.EverySteps); n > 0 && t.step%n == 0 && t.inEpoch < steps {
 				// Mid-epoch; the epoch's end writes its own checkpoint.
 				if err := t.checkpoint(); err != nil {
-					return nil, err
+					return nil, t.writeFailed(fmt.Sprintf("the checkpoint of step %d", t.step), err)
 				}
 			}
 			if t.inEpoch%5 == 0 || t.inEpoch == steps {
@@ -429,7 +436,7 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 			// Before the regular checkpoint, which records it as the best:
 			// a run killed in between redoes this epoch and writes it again.
 			if err := t.saveBest(); err != nil {
-				return nil, err
+				return nil, t.writeFailed(fmt.Sprintf("the best checkpoint (epoch %d)", t.epoch), err)
 			}
 		}
 		if final {
@@ -449,10 +456,10 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 			}
 		}
 		if err := t.checkpoint(); err != nil {
-			return nil, err
+			return nil, t.writeFailed(fmt.Sprintf("the checkpoint of epoch %d", t.epoch), err)
 		}
 		if err := t.run.Metrics(toRow(metrics, t.run.Columns())); err != nil {
-			return nil, err
+			return nil, t.writeFailed(runs.MetricsFile, err)
 		}
 		t.run.Logf("epoch %d/%d %s", ep, cfg.Epochs, formatMetrics(metrics))
 		if evaluated {
@@ -543,8 +550,17 @@ func (t *trainer) trainStep() (compiler.Result, error) {
 	for _, tm := range res.Terms {
 		rec[tm.Name] = tm.Value
 	}
-	return res, t.run.Step(rec)
+	if err := t.run.Step(rec); err != nil {
+		return res, &stepLogError{err}
+	}
+	return res, nil
 }
+
+// stepLogError is a failed write of steps.jsonl: the step itself is done.
+type stepLogError struct{ err error }
+
+func (e *stepLogError) Error() string { return e.err.Error() }
+func (e *stepLogError) Unwrap() error { return e.err }
 
 // labelledPerStep returns the labelled examples of one step.
 func (t *trainer) labelledPerStep() int {
