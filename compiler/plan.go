@@ -78,6 +78,9 @@ func (p *Program) lowerBranch(pl plan, B int) (*branch, error) {
 	b.lay = layout{B: B, S: p.opts.Samples, E: E, labelled: b.labelled, alpha: p.opts.Alpha,
 		floor: gradFloor(p.dt), skipped: new(atomic.Int64)}
 	b.R = b.lay.rows()
+	if err := b.checkBytes(); err != nil {
+		return nil, err
+	}
 	b.kl = b.klChoices()
 	b.qParams = map[slotKey]dist.Params{}
 	if err := b.lower(); err != nil {

@@ -53,6 +53,10 @@ type Options struct {
 	// MaxEnumeration bounds the row expansion of enumerated variables (0:
 	// DefaultMaxEnumeration).
 	MaxEnumeration int
+	// MaxBytes bounds the memory a branch's step would need, estimated
+	// before anything is built (0: the model's Limits.Bytes, from the
+	// checker, else check.DefaultLimits().Bytes).
+	MaxBytes int64
 	// Sets, when not empty, replaces Labelled and SupWeight: one labelled
 	// branch per observed set, for data points that carry only some of the
 	// supervised variables (the paper's objective with O per point).

@@ -82,6 +82,7 @@ func TestCLI(t *testing.T) {
 		{name: "compile_tiny_param", args: []string{"compile", "testdata/specs/good/tiny_param_init.ssdgm", "--config", "testdata/configs/tiny_fixed_alpha.yaml"}},
 		{name: "compile_tiny_zfirst", args: []string{"compile", "testdata/specs/good/tiny_zfirst.ssdgm", "--config", "testdata/configs/tiny_fixed_alpha.yaml", "--set", "discrete.vars.y=enumerate", "--set", "labelled.count=0"}},
 		{name: "compile_zfirst_analytic_kl", args: []string{"compile", "testdata/specs/good/tiny_zfirst.ssdgm", "--config", "testdata/configs/tiny_fixed_alpha.yaml", "--set", "discrete.vars.y=enumerate", "--set", "objective.analytic_kl=true"}},
+		{name: "compile_step_bytes", args: []string{"compile", "specs/faces.ssdgm", "--set", "discrete.default=enumerate", "--set", "batch.unlabelled=512"}},
 		{name: "compile_lowering_error", args: []string{"compile", "specs/multimnist.ssdgm", "--alpha", "1", "--set", "batch.labelled=2", "--set", "batch.unlabelled=2", "--set", "discrete.vars.d=enumerate"}},
 		{name: "compile_bad_spec", args: []string{"compile", "testdata/specs/bad/shapes.ssdgm"}},
 		{name: "compile_bad_config", args: []string{"compile", "testdata/specs/good/tiny_m2.ssdgm", "--config", "testdata/configs/bad_keys.yaml"}},

@@ -214,7 +214,8 @@ func CheckWith(f *syntax.File, lim Limits) (*Model, error) {
 	m.Nets = nets
 	m.Params = params
 	m.Labels = labelOrder
-	c.limits(m, lim.withDefaults())
+	m.Limits = lim.withDefaults()
+	c.limits(m, m.Limits)
 	c.diags.Sort()
 	if len(c.diags) > 0 {
 		return nil, c.diags

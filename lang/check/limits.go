@@ -24,15 +24,20 @@ type Limits struct {
 	Classes int64
 	// Slots bounds the maximum count of a repeat.
 	Slots int64
+	// Bytes bounds the memory one training or evaluation step's values
+	// and their gradients would need, as the compiler estimates it from
+	// RowValues and the rows of each branch (batch × samples × enumerated
+	// values), before building anything.
+	Bytes int64
 }
 
 // DefaultLimits are the bounds of a machine with some 16 GB of memory:
 // 2·10⁸ parameters (0.8 GB as float32, about 3.2 GB with gradients and
 // Adam's moments), 2²² values per data point and tensor (16 MiB as float32,
 // so a batch of 128 needs 2 GiB for one such tensor), 2¹⁶ classes and 1024
-// repeat slots.
+// repeat slots, and 2³⁴ bytes (17 GB) for one step's values and gradients.
 func DefaultLimits() Limits {
-	return Limits{Params: 200_000_000, Elements: 1 << 22, Classes: 1 << 16, Slots: 1024}
+	return Limits{Params: 200_000_000, Elements: 1 << 22, Classes: 1 << 16, Slots: 1024, Bytes: 1 << 34}
 }
 
 // LimitsEnv is the environment variable the command line reads limits
@@ -54,11 +59,14 @@ func (l Limits) withDefaults() Limits {
 	if l.Slots <= 0 {
 		l.Slots = d.Slots
 	}
+	if l.Bytes <= 0 {
+		l.Bytes = d.Bytes
+	}
 	return l
 }
 
 // ParseLimits reads limits written as comma-separated key=value pairs with
-// the keys params, elements, classes and slots, values as integers or in
+// the keys params, elements, classes, slots and bytes, values as integers or in
 // e-notation (params=2e9). Keys not given keep their defaults.
 func ParseLimits(s string) (Limits, error) {
 	l := DefaultLimits()
@@ -69,7 +77,7 @@ func ParseLimits(s string) (Limits, error) {
 		}
 		key, val, ok := strings.Cut(part, "=")
 		if !ok {
-			return l, fmt.Errorf("%s: %q is not key=value (keys: params, elements, classes, slots)", LimitsEnv, part)
+			return l, fmt.Errorf("%s: %q is not key=value (keys: params, elements, classes, slots, bytes)", LimitsEnv, part)
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 		if err != nil || f < 1 || f != math.Trunc(f) || f > 1<<62 {
@@ -85,9 +93,11 @@ func ParseLimits(s string) (Limits, error) {
 			l.Classes = n
 		case "slots":
 			l.Slots = n
+		case "bytes":
+			l.Bytes = n
 		default:
-			msg := fmt.Sprintf("%s: unknown key %q (keys: params, elements, classes, slots)", LimitsEnv, key)
-			if s := diag.DidYouMean(key, []string{"params", "elements", "classes", "slots"}); s != "" {
+			msg := fmt.Sprintf("%s: unknown key %q (keys: params, elements, classes, slots, bytes)", LimitsEnv, key)
+			if s := diag.DidYouMean(key, []string{"params", "elements", "classes", "slots", "bytes"}); s != "" {
 				msg += "; " + s
 			}
 			return l, fmt.Errorf("%s", msg)

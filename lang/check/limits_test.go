@@ -16,8 +16,10 @@ func TestParseLimits(t *testing.T) {
 		wantErr string
 	}{
 		{in: "", want: def},
-		{in: "params=2e9", want: Limits{Params: 2e9, Elements: def.Elements, Classes: def.Classes, Slots: def.Slots}},
-		{in: "elements=100, classes=7,slots=3", want: Limits{Params: def.Params, Elements: 100, Classes: 7, Slots: 3}},
+		{in: "params=2e9", want: Limits{Params: 2e9, Elements: def.Elements, Classes: def.Classes, Slots: def.Slots, Bytes: def.Bytes}},
+		{in: "elements=100, classes=7,slots=3", want: Limits{Params: def.Params, Elements: 100, Classes: 7, Slots: 3, Bytes: def.Bytes}},
+		{in: "bytes=1e11", want: Limits{Params: def.Params, Elements: def.Elements, Classes: def.Classes, Slots: def.Slots, Bytes: 1e11}},
+		{in: "byte=1e11", wantErr: "did you mean `bytes`"},
 		{in: "param=3", wantErr: "did you mean `params`"},
 		{in: "params", wantErr: "not key=value"},
 		{in: "params=1.5", wantErr: "not a positive integer"},

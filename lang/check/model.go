@@ -98,6 +98,10 @@ type Model struct {
 	Vars    []*Var   // the data variable first, then latents in decoder order
 	Encoder *Graph
 	Decoder *Graph
+	// Limits are the resource bounds the model was checked against (the
+	// defaults filled in); the compiler holds a step's memory to
+	// Limits.Bytes.
+	Limits Limits
 }
 
 // Var returns the stochastic variable called name, or nil.
