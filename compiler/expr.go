@@ -12,7 +12,15 @@ import (
 
 // expr lowers a checked expression in one slot. A scalar-shaped expression
 // becomes a 0-d node; every other value is a matrix [R, size].
+// Data-only values are lowered at B rows (b.small, tile.go), values
+// invariant across enumerated rows at S·B rows (b.pt, hoist.go).
 func (b *branch) expr(e check.Expr, slot int, encoder bool) (*G.Node, error) {
+	if b.small != nil && tileable(e) {
+		return b.tiled(e, slot, encoder)
+	}
+	if b.pt != nil && b.hoistable(e, slot) {
+		return b.hoisted(e, slot, encoder)
+	}
 	if b.memo != nil {
 		key := tileKey{e, slot, encoder}
 		if n, ok := b.memo[key]; ok {
@@ -23,9 +31,6 @@ func (b *branch) expr(e check.Expr, slot int, encoder bool) (*G.Node, error) {
 			b.memo[key] = n
 		}
 		return n, err
-	}
-	if b.small != nil && tileable(e) {
-		return b.tiled(e, slot, encoder)
 	}
 	return b.lowerExpr(e, slot, encoder)
 }
@@ -64,6 +69,9 @@ func (b *branch) lowerExpr(e check.Expr, slot int, encoder bool) (*G.Node, error
 			return b.expr(e.Init, slot, encoder)
 		}
 		n, ok := vals[nodeKey{e.Node, slot - 1}]
+		if !ok && b.memo != nil && e.Node.Op == check.Let {
+			return b.expr(e.Node.Value, slot-1, encoder)
+		}
 		if !ok {
 			return nil, lowerError(e.Pos, "prev(%s): no value at slot %d", e.Node.Name, slot-1)
 		}

@@ -2,7 +2,6 @@ package compiler
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
@@ -58,6 +57,12 @@ type branch struct {
 	small  *branch             // the data-only values at B rows (tile.go)
 	tiles  map[tileKey]*G.Node // tiled shadow values
 	memo   map[tileKey]*G.Node // a shadow branch's lowered expressions
+	// pt is the shadow branch of the values invariant across the
+	// enumerated rows, at S·B rows (hoist.go); parent is a shadow's branch.
+	pt     *branch
+	parent *branch
+	inv    map[nodeKey]bool    // lowered nodes invariant across enumerated rows
+	hoists map[tileKey]*G.Node // tiled values of pt
 
 	enc   map[nodeKey]*G.Node // encoder values
 	dec   map[nodeKey]*G.Node // decoder values
@@ -114,6 +119,16 @@ func (b *branch) lower() error {
 		b.x = &input{node: x}
 	} else {
 		b.x = b.newInput(b.name+".x", m.Data.Shape.Size(), nil)
+	}
+	if b.p.opts.SharedNoise && !b.p.opts.noHoist && b.lay.E > 1 && b.small != nil && b.gen == nil {
+		b.pt = b.newPoint()
+		b.inv = map[nodeKey]bool{}
+		b.hoists = map[tileKey]*G.Node{}
+		x, err := tileTo(b.small.x.node, b.lay.S)
+		if err != nil {
+			return err
+		}
+		b.pt.x = &input{node: x}
 	}
 	if b.gen != nil {
 		for _, st := range m.Decoder.Steps {
@@ -212,9 +227,15 @@ func (b *branch) node(n *check.Node, slot int, encoder bool) error {
 			return err
 		}
 		vals[nodeKey{n, slot}] = v
+		if b.inv != nil {
+			b.inv[nodeKey{n, slot}], _ = b.invariant(n.Value, slot)
+		}
 		return nil
 	case check.Input:
 		vals[nodeKey{n, slot}] = b.x.node
+		if b.inv != nil {
+			b.inv[nodeKey{n, slot}] = true
+		}
 		return nil
 	}
 	if encoder {
@@ -353,269 +374,4 @@ func slotName(v *check.Var, slot int) string {
 		return v.Name
 	}
 	return fmt.Sprintf("%s[%d]", v.Name, slot)
-}
-
-// encSample lowers a stochastic encoder node: clamped to its label,
-// enumerated, relaxed, or reparameterised.
-func (b *branch) encSample(n *check.Node, slot int) error {
-	v := n.Var
-	d := n.Dist
-	key := slotKey{v, slot}
-	mask := b.mask(n, slot)
-	var value, score, lq *G.Node
-	switch {
-	case v.Kind == check.Discrete:
-		logits, err := b.logits(d, slot, true)
-		if err != nil {
-			return err
-		}
-		if b.probs != nil && v.Role == check.Supervised {
-			pr, err := ops.Softmax(logits)
-			if err != nil {
-				return err
-			}
-			r := &probsRead{k: v.Classes, node: pr}
-			b.probs[slotName(v, slot)] = r
-			b.read(pr, &r.val)
-		}
-		switch {
-		case b.observed[v]:
-			value = b.labelInput(key).node
-			score = value
-		case b.enumerated(key) >= 0:
-			value = b.enumValue(key)
-			score = value
-		default:
-			gum := b.newInput(fmt.Sprintf("%s.gumbel.%s", b.name, slotName(v, slot)), v.Classes, func(t *tensor.Dense, rng *rand.Rand) error {
-				return dist.FillGumbel(rng, t)
-			})
-			temp := b.p.opts.discrete(v.Name).Temperature
-			if temp <= 0 {
-				temp = 1
-			}
-			if value, err = dist.ConcreteSample(logits, gum.node, temp); err != nil {
-				return err
-			}
-			if score, err = dist.Hard(value); err != nil {
-				return err
-			}
-		}
-		if lq, err = dist.CategoricalLogitsLogProb(score, logits); err != nil {
-			return err
-		}
-	default:
-		loc, scale, err := b.locScale(d, slot, true, v.Shape.Size())
-		if err != nil {
-			return err
-		}
-		if b.means != nil && slot < 0 && v.Role == check.Supervised {
-			b.means[v] = &probsRead{node: loc}
-			b.read(loc, &b.means[v].val)
-		}
-		if b.observed[v] {
-			value = b.labelInput(key).node
-		} else {
-			fam, err := family(d)
-			if err != nil {
-				return err
-			}
-			noise := fam.Noise
-			if !noise.Valid() {
-				return lowerError(d.Pos, "%s has no reparameterised sampler", d.Family)
-			}
-			eps := b.newInput(fmt.Sprintf("%s.eps.%s", b.name, slotName(v, slot)), v.Shape.Size(), func(t *tensor.Dense, rng *rand.Rand) error {
-				return dist.Fill(noise, rng, t)
-			})
-			if value, err = dist.Reparam(loc, scale, eps.node); err != nil {
-				return err
-			}
-		}
-		score = value
-		if b.kl[v].analytic {
-			// The decoder scores this latent by −KL(q ‖ p) from these
-			// parameters in place of log p − log q (analytic.go).
-			b.qParams[key] = dist.Params{Loc: loc, Scale: scale}
-			b.enc[nodeKey{n, slot}] = value
-			b.value[key] = value
-			b.score[key] = score
-			return nil
-		}
-		if lq, err = logProb(d, value, dist.Params{Loc: loc, Scale: scale}); err != nil {
-			return err
-		}
-	}
-	b.enc[nodeKey{n, slot}] = value
-	b.value[key] = value
-	b.score[key] = score
-	if err := b.accumulate(&b.lq, lq, mask); err != nil {
-		return err
-	}
-	switch {
-	case b.observed[v]:
-		if err := b.accumulate(&b.lw, lq, mask); err != nil {
-			return err
-		}
-		return b.addTerm("log q("+v.Name+"|·) [log w]", lq, mask)
-	case b.enumerated(key) >= 0:
-		lqe, err := inactiveUniform(lq, mask, v.Classes)
-		if err != nil {
-			return err
-		}
-		if err := b.accumulate(&b.lqe, lqe, nil); err != nil {
-			return err
-		}
-	}
-	nlq, err := G.Neg(lq)
-	if err != nil {
-		return err
-	}
-	return b.addTerm("kl:"+v.Name, nlq, mask)
-}
-
-// decSample lowers a stochastic decoder node: the data variable's
-// likelihood, or a latent's prior density at the encoder's value.
-func (b *branch) decSample(n *check.Node, slot int) error {
-	if b.gen != nil {
-		return b.genSample(n, slot)
-	}
-	v := n.Var
-	d := n.Dist
-	mask := b.mask(n, slot)
-	var lp *G.Node
-	if v.Role == check.Data {
-		value := b.x.node
-		b.dec[nodeKey{n, slot}] = value
-		size := v.Shape.Size()
-		fam, err := family(d)
-		if err != nil {
-			return err
-		}
-		if fam.Discrete {
-			return lowerError(d.Pos, "%s cannot be the likelihood of the data", d.Family)
-		}
-		p, err := b.params(d, slot, false, size)
-		if err != nil {
-			return err
-		}
-		if lp, err = fam.LogProb(value, p); err != nil {
-			return err
-		}
-		if err := b.accumulate(&b.lp, lp, mask); err != nil {
-			return err
-		}
-		return b.addTerm("recon:"+v.Name, lp, mask)
-	}
-	key := slotKey{v, slot}
-	value, score := b.value[key], b.score[key]
-	if value == nil {
-		return lowerError(n.Pos, "latent `%s` has no value from the encoder", v.Name)
-	}
-	b.dec[nodeKey{n, slot}] = value
-	if v.Kind == check.Discrete {
-		logits, err := b.logits(d, slot, false)
-		if err != nil {
-			return err
-		}
-		if lp, err = dist.CategoricalLogitsLogProb(score, logits); err != nil {
-			return err
-		}
-	} else {
-		loc, scale, err := b.locScale(d, slot, false, v.Shape.Size())
-		if err != nil {
-			return err
-		}
-		if q, ok := b.qParams[key]; ok {
-			lp, err = b.analyticKL(d, q, dist.Params{Loc: loc, Scale: scale})
-		} else {
-			lp, err = logProb(d, value, dist.Params{Loc: loc, Scale: scale})
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if err := b.accumulate(&b.lp, lp, mask); err != nil {
-		return err
-	}
-	if b.observed[v] {
-		return b.addTerm("log p("+v.Name+")", lp, mask)
-	}
-	return b.addTerm("kl:"+v.Name, lp, mask)
-}
-
-// inactiveUniform returns the enumeration log-weight of a slot variable
-// with k classes: its log q where the slot is active, and log(1/k) where it
-// is not, mask·(lq + log k) − log k. A slot beyond the count does not exist,
-// yet its variable is still enumerated (the rows are shared by every
-// count); weighting its k values uniformly makes the weights of each count
-// sum to 1, where weight 1 each would count that count k times over.
-func inactiveUniform(lq, mask *G.Node, k int) (*G.Node, error) {
-	if mask == nil {
-		return lq, nil
-	}
-	logK := math.Log(float64(k))
-	n, err := ops.Affine(lq, 1, logK)
-	if err == nil {
-		n, err = G.HadamardProd(n, mask)
-	}
-	if err == nil {
-		n, err = ops.Affine(n, 1, -logK)
-	}
-	return n, err
-}
-
-// family returns the compiler's side of d's family.
-func family(d *check.Dist) (*dist.Family, error) {
-	f, err := dist.Lookup(d.Family)
-	if err != nil {
-		return nil, lowerError(d.Pos, "%v", err)
-	}
-	return f, nil
-}
-
-// logProb returns Σ_d log p(x | p) of d's family as [R].
-func logProb(d *check.Dist, x *G.Node, p dist.Params) (*G.Node, error) {
-	f, err := family(d)
-	if err != nil {
-		return nil, err
-	}
-	return f.LogProb(x, p)
-}
-
-// params lowers whichever parameters d has, each as [R, size].
-func (b *branch) params(d *check.Dist, slot int, encoder bool, size int) (dist.Params, error) {
-	var p dist.Params
-	var err error
-	switch {
-	case d.Loc != nil:
-		p.Loc, p.Scale, err = b.locScale(d, slot, encoder, size)
-	case d.Logits != nil:
-		p.Logits, err = b.full(d.Logits, slot, encoder, size)
-	case d.Probs != nil:
-		p.Probs, err = b.full(d.Probs, slot, encoder, size)
-	}
-	return p, err
-}
-
-// logits returns a categorical distribution's logits [R, K] (log-probs for
-// a probs parameter).
-func (b *branch) logits(d *check.Dist, slot int, encoder bool) (*G.Node, error) {
-	k := d.Shape.Size()
-	if d.Logits != nil {
-		return b.full(d.Logits, slot, encoder, k)
-	}
-	probs, err := b.full(d.Probs, slot, encoder, k)
-	if err != nil {
-		return nil, err
-	}
-	return ops.LogClamped(probs, dist.DefaultEps)
-}
-
-// locScale returns loc and scale broadcast to [R, D].
-func (b *branch) locScale(d *check.Dist, slot int, encoder bool, size int) (*G.Node, *G.Node, error) {
-	loc, err := b.full(d.Loc, slot, encoder, size)
-	if err != nil {
-		return nil, nil, err
-	}
-	scale, err := b.full(d.Scale, slot, encoder, size)
-	return loc, scale, err
 }

@@ -50,6 +50,10 @@ type Options struct {
 	// both are Normal and the estimate stays unbiased (analytic.go; see
 	// Program.KLChoices for what each branch does).
 	AnalyticKL bool
+	// noHoist computes every value of an enumerating branch at all of its
+	// rows, also those invariant across the enumerated rows (hoist.go);
+	// for tests that compare the two.
+	noHoist bool
 	// MaxEnumeration bounds the row expansion of enumerated variables (0:
 	// DefaultMaxEnumeration).
 	MaxEnumeration int

@@ -105,10 +105,8 @@ func (b *branch) tiled(e check.Expr, slot int, encoder bool) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !v.IsScalar() {
-		if v, err = ops.TileRows(v, b.R/b.lay.B); err != nil {
-			return nil, err
-		}
+	if v, err = tileTo(v, b.R/b.lay.B); err != nil {
+		return nil, err
 	}
 	b.tiles[key] = v
 	return v, nil
@@ -126,11 +124,13 @@ func (b *branch) splitNetCall(e *check.NetCall, slot int, encoder bool) (out *G.
 		return nil, false, nil
 	}
 	small := make([]bool, len(c.Args))
+	hoist := make([]bool, len(c.Args)) // invariant across enumerated rows (hoist.go)
 	any := false
 	for i, a := range c.Args {
 		pure, usesX := dataOnly(a)
 		small[i] = pure && usesX
-		any = any || small[i]
+		hoist[i] = !small[i] && b.pt != nil && b.hoistable(a, slot)
+		any = any || small[i] || hoist[i]
 	}
 	first, rest, isLinear := b.p.w.layers(e.Net)
 	if !any || !isLinear {
@@ -150,9 +150,12 @@ func (b *branch) splitNetCall(e *check.NetCall, slot int, encoder bool) (out *G.
 	for i, a := range c.Args {
 		width := a.Info().Shape.Size()
 		var x *G.Node
-		if small[i] {
+		switch {
+		case small[i]:
 			x, err = b.small.full(a, slot, encoder, width)
-		} else {
+		case hoist[i]:
+			x, err = b.pt.full(a, slot, encoder, width)
+		default:
 			x, err = b.full(a, slot, encoder, width)
 		}
 		if err != nil {
@@ -167,10 +170,14 @@ func (b *branch) splitNetCall(e *check.NetCall, slot int, encoder bool) (out *G.
 		if err != nil {
 			return nil, true, err
 		}
-		if small[i] {
-			if xw, err = ops.TileRows(xw, b.R/b.lay.B); err != nil {
-				return nil, true, err
-			}
+		switch {
+		case small[i]:
+			xw, err = tileTo(xw, b.R/b.lay.B)
+		case hoist[i]:
+			xw, err = b.spread(xw)
+		}
+		if err != nil {
+			return nil, true, err
 		}
 		if pre == nil {
 			pre = xw
