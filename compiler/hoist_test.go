@@ -122,3 +122,49 @@ func hoistedLatent(b *branch, name string) bool {
 	}
 	return false
 }
+
+// TestHoistEvaluator: an evaluator with shared noise gives the same ELBO
+// per point and the same class probabilities with and without computing
+// the invariant values once per point, also for a supervised latent drawn
+// in the shadow branch (the relaxed count of tiny_count, its digits
+// enumerated).
+func TestHoistEvaluator(t *testing.T) {
+	m := loadSpec(t, "../testdata/specs/good/tiny_count.ssdgm")
+	const B, S = 3, 2
+	x, _ := tinyData(B, 4)
+	run := func(noHoist bool) (EvalResult, *Evaluator) {
+		w, err := NewWeights(m, true, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{SharedNoise: true, noHoist: noHoist, Discrete: map[string]Discrete{"k": {Relax: true, Temperature: 0.5}}}
+		e, err := NewEvaluator(m, w, B, S, opts, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		res, err := e.Run(x, rand.New(rand.NewPCG(3, 3)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, e
+	}
+	got, e := run(false)
+	want, _ := run(true)
+	if e.b.pt == nil || !hoistedLatent(e.b, "k") {
+		t.Fatal("the relaxed count is not drawn once per data point")
+	}
+	for b := range want.ELBO {
+		if !closeTo(got.ELBO[b], want.ELBO[b], 1e-12) {
+			t.Errorf("ELBO of point %d: %.17g, want %.17g", b, got.ELBO[b], want.ELBO[b])
+		}
+	}
+	if len(want.Probs["k"]) != B*3 {
+		t.Fatalf("probabilities of k: %v", want.Probs)
+	}
+	for i, p := range want.Probs["k"] {
+		if !closeTo(got.Probs["k"][i], p, 1e-12) {
+			t.Errorf("q(k | x)[%d] = %.17g, want %.17g", i, got.Probs["k"][i], p)
+		}
+	}
+}
