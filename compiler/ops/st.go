@@ -18,6 +18,7 @@ import (
 type stGeom struct {
 	c, hs, ws, ho, wo int
 	write             bool
+	everyPixel        bool // visit every output pixel, not only spans (tests)
 }
 
 func (p stGeom) String() string {
@@ -77,6 +78,41 @@ func (p stGeom) corner(i, j int, a, bx, by float64) stCorner {
 	return c
 }
 
+// span returns the half-open range [lo, hi) of output indices k in [0, n)
+// whose source coordinate c(k) = (a·norm(k, n) + b + 1)/2·(size-1) may
+// have a bilinear corner inside the source, c ∈ [-1, size), widened by a
+// pixel on each side (corner still tests every visited pixel exactly).
+// Outside it every corner is outside the source: an output pixel there is
+// 0 and contributes no gradient, so skipping it changes no number. A
+// glyph written onto a canvas covers a small part of it.
+func span(n, size int, a, b float64) (lo, hi int) {
+	if n == 1 {
+		return 0, 1
+	}
+	A := a / float64(n-1) * float64(size-1) // c(k) = A·k + C
+	C := (-a + b + 1) / 2 * float64(size-1)
+	if A == 0 || math.IsNaN(A) || math.IsInf(A, 0) || math.IsNaN(C) || math.IsInf(C, 0) {
+		return 0, n
+	}
+	k1, k2 := (-1-C)/A, (float64(size)-C)/A
+	if k1 > k2 {
+		k1, k2 = k2, k1
+	}
+	f := func(x float64) int { return int(math.Max(0, math.Min(float64(n), x))) }
+	return f(math.Floor(k1) - 1), f(math.Ceil(k2) + 2)
+}
+
+// spans returns the output rows [i0, i1) and columns [j0, j1) that may
+// read the source for the transform (a, bx, by).
+func (p stGeom) spans(a, bx, by float64) (i0, i1, j0, j1 int) {
+	if p.everyPixel {
+		return 0, p.ho, 0, p.wo
+	}
+	i0, i1 = span(p.ho, p.hs, a, by)
+	j0, j1 = span(p.wo, p.ws, a, bx)
+	return
+}
+
 // stFwd samples every example of src [B, C·Hs·Ws] into out [B, C·Ho·Wo].
 func stFwd[T float](p stGeom, out, src, theta []T) error {
 	ns, no := p.c*p.hs*p.ws, p.c*p.ho*p.wo
@@ -86,8 +122,10 @@ func stFwd[T float](p stGeom, out, src, theta []T) error {
 			return err
 		}
 		s, o := src[b*ns:(b+1)*ns], out[b*no:(b+1)*no]
-		for i := 0; i < p.ho; i++ {
-			for j := 0; j < p.wo; j++ {
+		clear(o)
+		i0, i1, j0, j1 := p.spans(a, bx, by)
+		for i := i0; i < i1; i++ {
+			for j := j0; j < j1; j++ {
 				cr := p.corner(i, j, a, bx, by)
 				for ch := 0; ch < p.c; ch++ {
 					var v float64
@@ -114,8 +152,9 @@ func stGradSrc[T float](p stGeom, dsrc, theta, g []T) error {
 			return err
 		}
 		d, gb := dsrc[b*ns:(b+1)*ns], g[b*no:(b+1)*no]
-		for i := 0; i < p.ho; i++ {
-			for j := 0; j < p.wo; j++ {
+		i0, i1, j0, j1 := p.spans(a, bx, by)
+		for i := i0; i < i1; i++ {
+			for j := j0; j < j1; j++ {
 				cr := p.corner(i, j, a, bx, by)
 				for ch := 0; ch < p.c; ch++ {
 					gv := float64(gb[ch*p.ho*p.wo+i*p.wo+j])
@@ -142,8 +181,9 @@ func stGradTheta[T float](p stGeom, dtheta, src, theta, g []T) error {
 		}
 		s, gb := src[b*ns:(b+1)*ns], g[b*no:(b+1)*no]
 		var da, dbx, dby float64
-		for i := 0; i < p.ho; i++ {
-			for j := 0; j < p.wo; j++ {
+		i0, i1, j0, j1 := p.spans(a, bx, by)
+		for i := i0; i < i1; i++ {
+			for j := j0; j < j1; j++ {
 				cr := p.corner(i, j, a, bx, by)
 				for ch := 0; ch < p.c; ch++ {
 					gv := float64(gb[ch*p.ho*p.wo+i*p.wo+j])
