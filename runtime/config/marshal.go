@@ -222,6 +222,14 @@ gradient weighs differences between enumerated values, where the shared noise
 cancels, and the rest weighs their sum, where it adds up. So it is off by default
 and no existing number changes.
 
+With shared noise, every value that does not depend on an enumerated variable
+(a latent drawn with shared noise whose parameters do not, and what is computed
+from such values) is the same in every enumerated row of a data point, and the
+compiler computes it once per data point and sample and tiles it over the
+enumerated rows (` + "`compiler/hoist.go`" + `): the multi-MNIST slots, computed once per
+canvas instead of once per enumerated count, make the step about half as long
+there. The multi-MNIST configs turn it on.
+
 ## Analytic KL
 
 ` + "`objective.analytic_kl: true`" + ` scores a continuous latent z whose encoder q(z | ·) and
