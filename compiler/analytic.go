@@ -172,37 +172,7 @@ func encReads(n *check.Node, v *check.Var, seen map[*check.Node]bool) bool {
 // nodeDeps returns the nodes n reads: its Deps and the nodes its
 // expressions read at the previous slot (prev), which Deps leaves out.
 func nodeDeps(n *check.Node) []*check.Node {
-	out := append([]*check.Node(nil), n.Deps...)
-	var walk func(e check.Expr)
-	walk = func(e check.Expr) {
-		switch e := e.(type) {
-		case *check.Prev:
-			if e.Node != nil {
-				out = append(out, e.Node)
-			}
-			walk(e.Init)
-		case *check.Call:
-			for _, a := range e.Args {
-				walk(a)
-			}
-		case *check.NetCall:
-			for _, a := range e.Args {
-				walk(a)
-			}
-		case *check.Binary:
-			walk(e.X)
-			walk(e.Y)
-		case *check.Neg:
-			walk(e.X)
-		}
-	}
-	walk(n.Value)
-	if d := n.Dist; d != nil {
-		for _, e := range []check.Expr{d.Loc, d.Scale, d.Logits, d.Probs} {
-			walk(e)
-		}
-	}
-	return out
+	return append(append([]*check.Node(nil), n.Deps...), check.Prevs(n)...)
 }
 
 // analyticKL returns −KL(q ‖ p) [R] for latent key, whose encoder

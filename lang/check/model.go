@@ -308,3 +308,40 @@ type Neg struct {
 	ExprInfo
 	X Expr
 }
+
+// Prevs lists the nodes n reads through prev(...), in its value and its
+// distribution's parameters: the edges to the previous slot, which Deps
+// leaves out.
+func Prevs(n *Node) []*Node {
+	var out []*Node
+	var walk func(e Expr)
+	walk = func(e Expr) {
+		switch e := e.(type) {
+		case *Prev:
+			if e.Node != nil {
+				out = append(out, e.Node)
+			}
+			walk(e.Init)
+		case *Call:
+			for _, a := range e.Args {
+				walk(a)
+			}
+		case *NetCall:
+			for _, a := range e.Args {
+				walk(a)
+			}
+		case *Binary:
+			walk(e.X)
+			walk(e.Y)
+		case *Neg:
+			walk(e.X)
+		}
+	}
+	walk(n.Value)
+	if d := n.Dist; d != nil {
+		for _, p := range []Expr{d.Loc, d.Scale, d.Logits, d.Probs} {
+			walk(p)
+		}
+	}
+	return out
+}

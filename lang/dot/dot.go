@@ -96,7 +96,7 @@ func graph(b *strings.Builder, m *check.Model, g *check.Graph) {
 		for _, d := range n.Deps {
 			fmt.Fprintf(b, "  %s -> %s;\n", id(d), id(n))
 		}
-		for _, p := range prevs(n) {
+		for _, p := range check.Prevs(n) {
 			fmt.Fprintf(b, "  %s -> %s [style=dashed, label=\"prev\"];\n", id(p), id(n))
 		}
 	}
@@ -125,43 +125,6 @@ func node(b *strings.Builder, id string, n *check.Node, indent string) {
 		label += "\n" + n.Dist.Family
 	}
 	fmt.Fprintf(b, "%s%s [label=%q, %s];\n", indent, id, label, attrs)
-}
-
-// prevs lists the nodes n reads through prev(...).
-func prevs(n *check.Node) []*check.Node {
-	var out []*check.Node
-	var walk func(e check.Expr)
-	walk = func(e check.Expr) {
-		switch e := e.(type) {
-		case *check.Prev:
-			out = append(out, e.Node)
-			walk(e.Init)
-		case *check.Call:
-			for _, a := range e.Args {
-				walk(a)
-			}
-		case *check.NetCall:
-			for _, a := range e.Args {
-				walk(a)
-			}
-		case *check.Binary:
-			walk(e.X)
-			walk(e.Y)
-		case *check.Neg:
-			walk(e.X)
-		}
-	}
-	if n.Value != nil {
-		walk(n.Value)
-	}
-	if d := n.Dist; d != nil {
-		for _, p := range []check.Expr{d.Loc, d.Scale, d.Logits, d.Probs} {
-			if p != nil {
-				walk(p)
-			}
-		}
-	}
-	return out
 }
 
 func repeatsOf(g *check.Graph) []*check.Repeat {
