@@ -46,7 +46,7 @@ func (b *branch) checkBytes() error {
 			pos = e.key.v.Enc.Pos
 		}
 	}
-	rows := fmt.Sprintf("%s rows = %d data points × %d sample(s)", thousands(int64(b.R)), b.lay.B, b.lay.S)
+	rows := fmt.Sprintf("%s rows = %d data points × %d sample(s)", check.Count(int64(b.R)), b.lay.B, b.lay.S)
 	if len(enum) > 0 {
 		rows += " × " + strings.Join(enum, " × ") + " enumerated"
 	}
@@ -60,7 +60,7 @@ func (b *branch) checkBytes() error {
 		fix = fmt.Sprintf("relax `%s` (run config: discrete: {vars: {%s: relax}}) or %s", v, v, fix)
 	}
 	return lowerError(pos, "the %s branch would need about %s per step (%s; about %s values per row, as %s with their gradients), more than the limit of %s; %s, or on a bigger machine raise the limit with %s=bytes=N",
-		b.name, byteSize(need), rows, thousands(check.RowValues(m)), p.dt, byteSize(limit), fix, check.LimitsEnv)
+		b.name, byteSize(need), rows, check.Count(check.RowValues(m)), p.dt, byteSize(limit), fix, check.LimitsEnv)
 }
 
 func mulSat(a, b int64) int64 {
@@ -72,19 +72,6 @@ func mulSat(a, b int64) int64 {
 		return math.MaxInt64
 	}
 	return int64(lo)
-}
-
-// thousands formats n with commas: 1234567 → 1,234,567.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	var out strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out.WriteByte(',')
-		}
-		out.WriteRune(c)
-	}
-	return out.String()
 }
 
 // byteSize formats a number of bytes in decimal units (34.4 GB).

@@ -135,9 +135,9 @@ func (s Shape) elements() int64 {
 	return n
 }
 
-// count formats a size with thousands separators, or as "more than 9·10¹⁸"
+// Count formats a size with thousands separators, or as "more than 9·10¹⁸"
 // when it saturated.
-func count(n int64) string {
+func Count(n int64) string {
 	if n == math.MaxInt64 {
 		return "more than 9,223,372,036,854,775,807"
 	}
@@ -202,14 +202,14 @@ func (c *checker) limits(m *Model, l Limits) {
 		p := NetParamCount(n)
 		if p > l.Params {
 			d := c.errorAt(n.Pos, diag.Pos{}, "network `%s` would have %s parameters (%s as float32), more than the limit of %s",
-				n.Name, count(p), bytes4(p), count(l.Params))
+				n.Name, Count(p), bytes4(p), Count(l.Params))
 			d.Suggest = raise("params")
 			continue
 		}
 		for i, e := range netLayers(n) {
 			if e > l.Elements {
 				d := c.errorAt(n.Pos, diag.Pos{}, "layer %d of network `%s` would have %s values per data point (%s as float32), more than the limit of %s",
-					i+1, n.Name, count(e), bytes4(e), count(l.Elements))
+					i+1, n.Name, Count(e), bytes4(e), Count(l.Elements))
 				d.Suggest = raise("elements")
 				break
 			}
@@ -222,30 +222,30 @@ func (c *checker) limits(m *Model, l Limits) {
 	}
 	if total > l.Params {
 		d := c.errorAt(largest.Pos, diag.Pos{}, "the networks would have %s parameters together (%s as float32; `%s`, the largest, has %s), more than the limit of %s",
-			count(total), bytes4(total), largest.Name, count(NetParamCount(largest)), count(l.Params))
+			Count(total), bytes4(total), largest.Name, Count(NetParamCount(largest)), Count(l.Params))
 		d.Suggest = raise("params")
 	}
 	if m.Data != nil {
 		if e := m.Data.Shape.elements(); e > l.Elements {
 			d := c.errorAt(c.dataPos, diag.Pos{}, "data `%s` of shape %s would have %s values per data point (%s as float32), more than the limit of %s",
-				m.Data.Name, m.Data.Shape, count(e), bytes4(e), count(l.Elements))
+				m.Data.Name, m.Data.Shape, Count(e), bytes4(e), Count(l.Elements))
 			d.Suggest = raise("elements")
 		}
 	}
 	for _, p := range m.Params {
 		if e := p.Shape.elements(); e > l.Elements {
 			d := c.errorAt(p.Pos, diag.Pos{}, "param `%s` of shape %s would have %s values per data point (%s as float32), more than the limit of %s",
-				p.Name, p.Shape, count(e), bytes4(e), count(l.Elements))
+				p.Name, p.Shape, Count(e), bytes4(e), Count(l.Elements))
 			d.Suggest = raise("elements")
 		}
 	}
 	for _, lb := range m.Labels {
 		if lb.Kind == Discrete && int64(lb.Classes) > l.Classes {
-			d := c.errorAt(lb.Pos, diag.Pos{}, "label `%s` would have %s classes, more than the limit of %s", lb.Name, count(int64(lb.Classes)), count(l.Classes))
+			d := c.errorAt(lb.Pos, diag.Pos{}, "label `%s` would have %s classes, more than the limit of %s", lb.Name, Count(int64(lb.Classes)), Count(l.Classes))
 			d.Suggest = raise("classes")
 		}
 		if int64(lb.Slots) > l.Slots {
-			d := c.errorAt(lb.Pos, diag.Pos{}, "label `%s` would have %s slots, more than the limit of %s", lb.Name, count(int64(lb.Slots)), count(l.Slots))
+			d := c.errorAt(lb.Pos, diag.Pos{}, "label `%s` would have %s slots, more than the limit of %s", lb.Name, Count(int64(lb.Slots)), Count(l.Slots))
 			d.Suggest = raise("slots")
 		}
 	}
@@ -255,7 +255,7 @@ func (c *checker) limits(m *Model, l Limits) {
 		}
 		for _, st := range g.Steps {
 			if r := st.Repeat; r != nil && int64(r.Max) > l.Slots {
-				d := c.errorAt(r.Pos, diag.Pos{}, "this repeat would have up to %s slots, more than the limit of %s (every slot is built into the graph)", count(int64(r.Max)), count(l.Slots))
+				d := c.errorAt(r.Pos, diag.Pos{}, "this repeat would have up to %s slots, more than the limit of %s (every slot is built into the graph)", Count(int64(r.Max)), Count(l.Slots))
 				d.Suggest = raise("slots")
 			}
 		}
@@ -278,7 +278,7 @@ func (c *checker) nodeLimits(n *Node, l Limits) {
 			over = c.exprLimits(e, l) || over
 		}
 		if n.Var != nil && n.Var.Kind == Discrete && int64(n.Var.Classes) > l.Classes && n.Var.Enc == n {
-			d := c.errorAt(n.Pos, n.End, "`%s` would have %s classes, more than the limit of %s", n.Name, count(int64(n.Var.Classes)), count(l.Classes))
+			d := c.errorAt(n.Pos, n.End, "`%s` would have %s classes, more than the limit of %s", n.Name, Count(int64(n.Var.Classes)), Count(l.Classes))
 			d.Suggest = raise("classes")
 			return
 		}
@@ -291,7 +291,7 @@ func (c *checker) nodeLimits(n *Node, l Limits) {
 	}
 	if e := n.Shape.elements(); !over && e > l.Elements {
 		d := c.errorAt(n.Pos, n.End, "`%s` of shape %s would have %s values per data point (%s as float32), more than the limit of %s",
-			n.Name, n.Shape, count(e), bytes4(e), count(l.Elements))
+			n.Name, n.Shape, Count(e), bytes4(e), Count(l.Elements))
 		d.Suggest = raise("elements")
 	}
 }
@@ -331,7 +331,7 @@ func (c *checker) exprLimits(e Expr, l Limits) bool {
 			return true
 		}
 		d := c.errorAt(in.Pos, in.End, "this value of shape %s would have %s values per data point (%s as float32), more than the limit of %s",
-			in.Shape, count(n), bytes4(n), count(l.Elements))
+			in.Shape, Count(n), bytes4(n), Count(l.Elements))
 		d.Suggest = raise("elements")
 		return true
 	}

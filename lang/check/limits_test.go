@@ -71,7 +71,7 @@ func TestSaturatingSizes(t *testing.T) {
 	if got := (Shape{1 << 40, 1 << 40}).Size(); got != math.MaxInt64 {
 		t.Errorf("Size of a huge shape = %d, want saturation", got)
 	}
-	if got := count(1234567); got != "1,234,567" {
+	if got := Count(1234567); got != "1,234,567" {
 		t.Errorf("count = %q", got)
 	}
 }
