@@ -32,7 +32,7 @@ import (
 type float interface{ ~float32 | ~float64 }
 
 // kernel computes an op's output from its inputs; the output is zeroed on
-// entry. Inputs of scalar nodes arrive as one-element slices.
+// entry unless the op is marked full. Inputs of scalar nodes arrive as one-element slices.
 type kernel struct {
 	f32 func(out []float32, in [][]float32) error
 	f64 func(out []float64, in [][]float64) error
@@ -55,6 +55,10 @@ type op struct {
 	// inplace marks kernels that may write their output over input 0
 	// (same shape, every element written, element i read before written).
 	inplace bool
+	// full marks kernels that write every output element: a reused
+	// output buffer is then not zeroed first (the kernel's out is not
+	// zeroed on entry).
+	full bool
 	// buf is the output tensor of the previous run, reused (zeroed) when
 	// its shape and dtype fit; see do.
 	buf *tensor.Dense
@@ -121,11 +125,13 @@ func (o *op) do(inplace bool, vs []G.Value) (G.Value, error) {
 		// keeps (reads, gradient accumulation): the last run's output is
 		// free to reuse, saving an allocation (and garbage) per op and run.
 		t = o.buf
-		switch d := t.Data().(type) {
-		case []float32:
-			clear(d)
-		case []float64:
-			clear(d)
+		if !o.full {
+			switch d := t.Data().(type) {
+			case []float32:
+				clear(d)
+			case []float64:
+				clear(d)
+			}
 		}
 	} else {
 		t = tensor.New(tensor.Of(dt), tensor.WithShape(out...))

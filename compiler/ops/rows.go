@@ -132,7 +132,8 @@ func cols(x *G.Node, from, to, d int, pad bool) (*G.Node, error) {
 	if from < 0 || to > d || from >= to {
 		return nil, fmt.Errorf("%s: bad column range for width %d", name, d)
 	}
-	o := &op{name: name, inDims: []int{2}, outDims: 2, diff: []bool{true},
+	// Extracting writes every output element; padding leaves the rest zero.
+	o := &op{name: name, inDims: []int{2}, outDims: 2, diff: []bool{true}, full: !pad,
 		shape: func(in []tensor.Shape) (tensor.Shape, error) {
 			if pad {
 				if in[0][1] != to-from {
