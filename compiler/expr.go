@@ -142,7 +142,7 @@ func (b *branch) widen(x *G.Node, s check.Shape, size int) (*G.Node, error) {
 		for i := range parts {
 			parts[i] = x
 		}
-		return G.Concat(1, parts...)
+		return concatCols(parts...)
 	}
 	return nil, fmt.Errorf("cannot broadcast %v to %d values", s, size)
 }
@@ -213,7 +213,7 @@ func (b *branch) call(e *check.Call, slot int, encoder bool) (*G.Node, error) {
 			}
 			parts[i] = x
 		}
-		return G.Concat(1, parts...)
+		return concatCols(parts...)
 	case "flatten", "reshape":
 		return arg(0)
 	case "clamp":
@@ -453,4 +453,16 @@ func dot(a, b *G.Node, sa, sb check.Shape) (*G.Node, error) {
 		}
 	}
 	return total, nil
+}
+
+// concatCols joins matrices [R, n_i] side by side with ops.Concat (one copy
+// per row and part, and column-block gradients); anything that is not a
+// matrix keeps Gorgonia's Concat(1, …) and its errors.
+func concatCols(parts ...*G.Node) (*G.Node, error) {
+	for _, x := range parts {
+		if x == nil || x.Shape().Dims() != 2 {
+			return G.Concat(1, parts...)
+		}
+	}
+	return ops.Concat(parts...)
 }
