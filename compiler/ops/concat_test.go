@@ -86,6 +86,20 @@ func TestConcatGradients(t *testing.T) {
 	// channels): its gradient sums the matching column blocks.
 	x := gradcheck.Tensor(r, -1, 1, 3, 2)
 	checkGrad(t, "ConcatRepeated", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return Concat(in[0], in[0], in[0]) }, x)
+	// parts of 128 columns that are element-wise results sharing an
+	// input: the shape at which Gorgonia's own Concat(1, …) gets the
+	// shared input's gradient wrong (127 columns is right).
+	m := func() *tensor.Dense { return gradcheck.Tensor(r, 0.5, 1, 2, 128) }
+	checkGrad(t, "ConcatShared128", func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
+		parts := make(G.Nodes, 3)
+		for i := range parts {
+			var err error
+			if parts[i], err = G.HadamardDiv(in[i], in[3]); err != nil {
+				return nil, err
+			}
+		}
+		return Concat(parts...)
+	}, m(), m(), m(), m())
 }
 
 // runConcat builds loss = Σ w ⊙ join(parts) with w a constant [rows, Σn]
