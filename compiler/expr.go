@@ -417,7 +417,7 @@ func normalize(x *G.Node, s check.Shape) (*G.Node, error) {
 	if len(out) == 1 {
 		return out[0], nil
 	}
-	return G.Concat(1, out...)
+	return concatCols(out...)
 }
 
 // dot contracts the first axis: Σ_c a_c ⊙ b_c, with a vector operand's
