@@ -44,22 +44,48 @@ func TransposedOut(h, w, k, s, p int) (int, int, error) {
 	return ho, wo, nil
 }
 
-// im2col copies the image img [C, H, W] into cols [C·K·K, Ho·Wo].
-func im2col[T float](g ConvGeom, ho, wo int, img, cols []T) {
+// validRange returns the kernel positions lo ≤ o < hi (clamped to
+// [0, n)) whose input coordinate o·s - p + k falls inside [0, size).
+func validRange(n, size, k, s, p int) (int, int) {
+	lo := 0
+	if p-k > 0 {
+		lo = (p - k + s - 1) / s
+	}
+	hi := 0
+	if t := size + p - k - 1; t >= 0 {
+		hi = min(t/s+1, n)
+	}
+	return min(lo, hi), hi
+}
+
+// im2col copies the image img [C, H, W] into cols [C·K·K, Ho·Wo], whose
+// rows start ld elements apart (ld ≥ Ho·Wo: a block of the columns of a
+// wider matrix). Positions outside the image are zeros; the in-image run
+// of each output row is found once, not tested per element.
+func im2col[T float](g ConvGeom, ho, wo int, img, cols []T, ld int) {
 	n := ho * wo
 	for c := 0; c < g.C; c++ {
 		for ki := 0; ki < g.K; ki++ {
 			for kj := 0; kj < g.K; kj++ {
-				row := cols[((c*g.K+ki)*g.K+kj)*n:][:n]
+				row := cols[((c*g.K+ki)*g.K+kj)*ld:][:n]
+				lo, hi := validRange(wo, g.W, kj, g.S, g.P)
+				off := kj - g.P // x = oj·S + off
 				for oi := 0; oi < ho; oi++ {
+					dst := row[oi*wo : (oi+1)*wo]
 					y := oi*g.S - g.P + ki
-					for oj := 0; oj < wo; oj++ {
-						x := oj*g.S - g.P + kj
-						if y >= 0 && y < g.H && x >= 0 && x < g.W {
-							row[oi*wo+oj] = img[(c*g.H+y)*g.W+x]
-						} else {
-							row[oi*wo+oj] = 0
-						}
+					if y < 0 || y >= g.H || lo == hi {
+						clear(dst)
+						continue
+					}
+					clear(dst[:lo])
+					clear(dst[hi:])
+					src := img[(c*g.H+y)*g.W:][:g.W]
+					if g.S == 1 {
+						copy(dst[lo:hi], src[lo+off:hi+off])
+						continue
+					}
+					for oj := lo; oj < hi; oj++ {
+						dst[oj] = src[oj*g.S+off]
 					}
 				}
 			}
@@ -67,23 +93,37 @@ func im2col[T float](g ConvGeom, ho, wo int, img, cols []T) {
 	}
 }
 
-// col2im adds cols [C·K·K, Ho·Wo] back onto img [C, H, W].
-func col2im[T float](g ConvGeom, ho, wo int, cols, img []T) {
+// col2im adds cols [C·K·K, Ho·Wo] (rows ld elements apart) back onto img
+// [C, H, W], in the same order as a loop over every (c, ki, kj, oi, oj)
+// would: each pixel's sum is formed in the same order whatever the range
+// bookkeeping.
+func col2im[T float](g ConvGeom, ho, wo int, cols []T, ld int, img []T) {
 	n := ho * wo
 	for c := 0; c < g.C; c++ {
 		for ki := 0; ki < g.K; ki++ {
 			for kj := 0; kj < g.K; kj++ {
-				row := cols[((c*g.K+ki)*g.K+kj)*n:][:n]
+				row := cols[((c*g.K+ki)*g.K+kj)*ld:][:n]
+				lo, hi := validRange(wo, g.W, kj, g.S, g.P)
+				if lo == hi {
+					continue
+				}
+				off := kj - g.P
 				for oi := 0; oi < ho; oi++ {
 					y := oi*g.S - g.P + ki
 					if y < 0 || y >= g.H {
 						continue
 					}
-					for oj := 0; oj < wo; oj++ {
-						x := oj*g.S - g.P + kj
-						if x >= 0 && x < g.W {
-							img[(c*g.H+y)*g.W+x] += row[oi*wo+oj]
+					src := row[oi*wo+lo : oi*wo+hi]
+					dst := img[(c*g.H+y)*g.W:][:g.W]
+					if g.S == 1 {
+						dst = dst[lo+off : hi+off]
+						for j, v := range src {
+							dst[j] += v
 						}
+						continue
+					}
+					for j, v := range src {
+						dst[(lo+j)*g.S+off] += v
 					}
 				}
 			}
@@ -125,7 +165,7 @@ func convImgToCol[T float](p convPlan, out, img, w []T) {
 	cols := make([]T, p.kk()*p.ho*p.wo)
 	n := p.ho * p.wo
 	for b := 0; b < len(img)/p.imgSize(); b++ {
-		im2col(p.g, p.ho, p.wo, img[b*p.imgSize():(b+1)*p.imgSize()], cols)
+		im2col(p.g, p.ho, p.wo, img[b*p.imgSize():(b+1)*p.imgSize()], cols, n)
 		gemm(false, false, p.cc, n, p.kk(), w, p.kk(), cols, n, 0, out[b*p.colSize():(b+1)*p.colSize()], n)
 	}
 }
@@ -136,7 +176,7 @@ func convColToImg[T float](p convPlan, img, col, w []T) {
 	n := p.ho * p.wo
 	for b := 0; b < len(img)/p.imgSize(); b++ {
 		gemm(true, false, p.kk(), n, p.cc, w, p.kk(), col[b*p.colSize():(b+1)*p.colSize()], n, 0, cols, n)
-		col2im(p.g, p.ho, p.wo, cols, img[b*p.imgSize():(b+1)*p.imgSize()])
+		col2im(p.g, p.ho, p.wo, cols, n, img[b*p.imgSize():(b+1)*p.imgSize()])
 	}
 }
 
@@ -145,7 +185,7 @@ func convWeightGrad[T float](p convPlan, dw, img, col []T) {
 	cols := make([]T, p.kk()*p.ho*p.wo)
 	n := p.ho * p.wo
 	for b := 0; b < len(img)/p.imgSize(); b++ {
-		im2col(p.g, p.ho, p.wo, img[b*p.imgSize():(b+1)*p.imgSize()], cols)
+		im2col(p.g, p.ho, p.wo, img[b*p.imgSize():(b+1)*p.imgSize()], cols, n)
 		gemm(false, true, p.cc, p.kk(), n, col[b*p.colSize():(b+1)*p.colSize()], n, cols, n, 1, dw, p.kk())
 	}
 }

@@ -122,3 +122,61 @@ func TestConvShapeErrors(t *testing.T) {
 		t.Error("accepted a transposed kernel with the wrong input channels")
 	}
 }
+
+// TestIm2colRuns: im2col and col2im, which find each output row's run of
+// in-image positions once, copy and add exactly as a test of every
+// position does, into and from rows ld > Ho·Wo apart without touching the
+// gaps between them.
+func TestIm2colRuns(t *testing.T) {
+	r := newRand(14)
+	for _, g := range []ConvGeom{
+		{C: 2, H: 5, W: 6, K: 3, S: 1, P: 1}, {C: 3, H: 8, W: 7, K: 4, S: 2, P: 1}, {C: 1, H: 4, W: 4, K: 2, S: 2, P: 0},
+		{C: 2, H: 3, W: 3, K: 3, S: 1, P: 2}, {C: 1, H: 9, W: 5, K: 3, S: 3, P: 1}, {C: 2, H: 4, W: 5, K: 1, S: 1, P: 0},
+		{C: 1, H: 2, W: 3, K: 5, S: 2, P: 3},
+	} {
+		ho, wo, err := g.Out()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, rows := ho*wo, g.C*g.K*g.K
+		ld := n + 3
+		img := gradcheck.Tensor(r, -1, 1, 1, g.C*g.H*g.W).Data().([]float64)
+		cols := make([]float64, rows*ld)
+		for i := range cols {
+			cols[i] = math.NaN()
+		}
+		im2col(g, ho, wo, img, cols, ld)
+		back := gradcheck.Tensor(r, -1, 1, 1, g.C*g.H*g.W).Data().([]float64)
+		want := append([]float64(nil), back...)
+		for row := 0; row < rows; row++ {
+			c, ki, kj := row/(g.K*g.K), row/g.K%g.K, row%g.K
+			for gap := n; gap < ld; gap++ {
+				if !math.IsNaN(cols[row*ld+gap]) {
+					t.Fatalf("%+v: im2col wrote the gap of row %d", g, row)
+				}
+			}
+			for oi := 0; oi < ho; oi++ {
+				for oj := 0; oj < wo; oj++ {
+					y, x := oi*g.S-g.P+ki, oj*g.S-g.P+kj
+					v := 0.0
+					in := y >= 0 && y < g.H && x >= 0 && x < g.W
+					if in {
+						v = img[(c*g.H+y)*g.W+x]
+					}
+					if got := cols[row*ld+oi*wo+oj]; got != v {
+						t.Fatalf("%+v: cols[%d][%d] = %v, want %v", g, row, oi*wo+oj, got, v)
+					}
+					if in { // col2im's order: rows, then positions
+						want[(c*g.H+y)*g.W+x] += v
+					}
+				}
+			}
+		}
+		col2im(g, ho, wo, cols, ld, back)
+		for i := range want {
+			if back[i] != want[i] {
+				t.Fatalf("%+v: col2im pixel %d = %v, want %v", g, i, back[i], want[i])
+			}
+		}
+	}
+}
