@@ -229,9 +229,7 @@ func convImgToCol[T float](p convPlan, bc int, s *convScratch, out, img, w []T) 
 			nb := min(bc, nimg-b0)
 			ld := nb * n
 			cols := buf[:kk*ld]
-			for i := 0; i < nb; i++ {
-				im2col(p.g, p.ho, p.wo, img[(b0+i)*p.imgSize():][:p.imgSize()], cols[i*n:], ld)
-			}
+			im2colChunk(p, b0, nb, img, cols)
 			if nb == 1 {
 				gemm(false, false, cc, n, kk, w, kk, cols, n, 0, out[b0*p.colSize():][:p.colSize()], n)
 				continue
@@ -246,6 +244,15 @@ func convImgToCol[T float](p convPlan, bc int, s *convScratch, out, img, w []T) 
 			}
 		}
 	})
+}
+
+// im2colChunk writes im2col of the nb images of img [B, C·H·W] from image
+// b0 side by side into cols [C·K·K, nb·ho·wo].
+func im2colChunk[T float](p convPlan, b0, nb int, img, cols []T) {
+	n := p.ho * p.wo
+	for i := 0; i < nb; i++ {
+		im2col(p.g, p.ho, p.wo, img[(b0+i)*p.imgSize():][:p.imgSize()], cols[i*n:], nb*n)
+	}
 }
 
 // gatherCols copies col_b [cc, n] of nb images of col [B, cc·n] from image
@@ -296,9 +303,7 @@ func convWeightGrad[T float](p convPlan, bc int, s *convScratch, dw, img, col []
 			nb := min(bc, nimg-b0)
 			ld := nb * n
 			cols := buf[:kk*ld]
-			for i := 0; i < nb; i++ {
-				im2col(p.g, p.ho, p.wo, img[(b0+i)*p.imgSize():][:p.imgSize()], cols[i*n:], ld)
-			}
+			im2colChunk(p, b0, nb, img, cols)
 			g := col[b0*p.colSize():][:p.colSize()]
 			if nb > 1 {
 				g = buf[kk*bc*n:][:cc*ld]
