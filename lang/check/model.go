@@ -309,33 +309,43 @@ type Neg struct {
 	X Expr
 }
 
+// Walk calls f on e and then on every expression inside it, depth first
+// (a prev's initial value included); nil expressions are skipped.
+func Walk(e Expr, f func(Expr)) {
+	if e == nil {
+		return
+	}
+	f(e)
+	switch e := e.(type) {
+	case *Prev:
+		Walk(e.Init, f)
+	case *Call:
+		for _, a := range e.Args {
+			Walk(a, f)
+		}
+	case *NetCall:
+		for _, a := range e.Args {
+			Walk(a, f)
+		}
+	case *Binary:
+		Walk(e.X, f)
+		Walk(e.Y, f)
+	case *Neg:
+		Walk(e.X, f)
+	}
+}
+
 // Prevs lists the nodes n reads through prev(...), in its value and its
 // distribution's parameters: the edges to the previous slot, which Deps
 // leaves out.
 func Prevs(n *Node) []*Node {
 	var out []*Node
-	var walk func(e Expr)
-	walk = func(e Expr) {
-		switch e := e.(type) {
-		case *Prev:
-			if e.Node != nil {
-				out = append(out, e.Node)
+	walk := func(e Expr) {
+		Walk(e, func(e Expr) {
+			if p, ok := e.(*Prev); ok && p.Node != nil {
+				out = append(out, p.Node)
 			}
-			walk(e.Init)
-		case *Call:
-			for _, a := range e.Args {
-				walk(a)
-			}
-		case *NetCall:
-			for _, a := range e.Args {
-				walk(a)
-			}
-		case *Binary:
-			walk(e.X)
-			walk(e.Y)
-		case *Neg:
-			walk(e.X)
-		}
+		})
 	}
 	walk(n.Value)
 	if d := n.Dist; d != nil {

@@ -97,31 +97,11 @@ func paramRef(p *Param, id *syntax.Ident) Expr {
 func ParamsRead(e Expr) []*Param {
 	var out []*Param
 	seen := map[*Param]bool{}
-	var walk func(e Expr)
-	walk = func(e Expr) {
-		switch e := e.(type) {
-		case *ParamRef:
-			if !seen[e.Param] {
-				seen[e.Param] = true
-				out = append(out, e.Param)
-			}
-		case *Prev:
-			walk(e.Init)
-		case *Call:
-			for _, a := range e.Args {
-				walk(a)
-			}
-		case *NetCall:
-			for _, a := range e.Args {
-				walk(a)
-			}
-		case *Binary:
-			walk(e.X)
-			walk(e.Y)
-		case *Neg:
-			walk(e.X)
+	Walk(e, func(e Expr) {
+		if r, ok := e.(*ParamRef); ok && !seen[r.Param] {
+			seen[r.Param] = true
+			out = append(out, r.Param)
 		}
-	}
-	walk(e)
+	})
 	return out
 }
