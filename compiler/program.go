@@ -61,6 +61,12 @@ type Options struct {
 	// before anything is built (0: the model's Limits.Bytes, from the
 	// checker, else check.DefaultLimits().Bytes).
 	MaxBytes int64
+	// Frozen marks parameters (in Weights.Params order) that training keeps
+	// fixed (init.freeze): the program computes no gradient for them, so
+	// the backward passes that would only feed them are left out of the
+	// graph (for a frozen network read by trained ones, its whole backward
+	// pass), and Grads returns zeros in their place. Empty: none.
+	Frozen []bool
 	// Sets, when not empty, replaces Labelled and SupWeight: one labelled
 	// branch per observed set, for data points that carry only some of the
 	// supervised variables (the paper's objective with O per point).
@@ -111,6 +117,37 @@ type Program struct {
 	pnodes  G.Nodes
 	keep    G.Nodes // read nodes: outputs besides the loss and gradients
 	lossVal float64
+	zero    map[int]any // Grads' zero slices of frozen parameters, by index
+}
+
+// frozen reports whether parameter i is kept fixed (Options.Frozen).
+func (p *Program) frozen(i int) bool { return i < len(p.opts.Frozen) && p.opts.Frozen[i] }
+
+// zeros32 returns frozen parameter i's zero gradient of n values, made once.
+func (p *Program) zeros32(i, n int) []float32 {
+	if z, ok := p.zero[i].([]float32); ok {
+		return z
+	}
+	z := make([]float32, n)
+	p.zeroSet(i, z)
+	return z
+}
+
+// zeros64 is zeros32 in float64.
+func (p *Program) zeros64(i, n int) []float64 {
+	if z, ok := p.zero[i].([]float64); ok {
+		return z
+	}
+	z := make([]float64, n)
+	p.zeroSet(i, z)
+	return z
+}
+
+func (p *Program) zeroSet(i int, z any) {
+	if p.zero == nil {
+		p.zero = map[int]any{}
+	}
+	p.zero[i] = z
 }
 
 // Compile builds the training program of m over the networks w. Problems
@@ -183,8 +220,10 @@ func (p *Program) lowerTraining(sets []LabelSet) error {
 // Gorgonia's node-index cache stale.)
 func (p *Program) prune() {
 	roots := G.Nodes{p.loss}
-	for _, n := range p.pnodes {
-		roots = append(roots, n.Deriv())
+	for i, n := range p.pnodes {
+		if !p.frozen(i) {
+			roots = append(roots, n.Deriv())
+		}
 	}
 	roots = append(roots, p.keep...)
 	p.g = p.g.ExactSubgraphRoots(roots...)
@@ -266,7 +305,16 @@ func (g Grads) Len() int { return max(len(g.F32), len(g.F64)) }
 // after Step.
 func (p *Program) Grads() (Grads, error) {
 	var out Grads
-	for _, n := range p.pnodes {
+	for i, n := range p.pnodes {
+		if p.frozen(i) {
+			switch d := n.Value().Data().(type) {
+			case []float32:
+				out.F32 = append(out.F32, p.zeros32(i, len(d)))
+			case []float64:
+				out.F64 = append(out.F64, p.zeros64(i, len(d)))
+			}
+			continue
+		}
 		gv, err := n.Grad()
 		if err != nil {
 			return Grads{}, fmt.Errorf("gradient of %s: %w", n.Name(), err)

@@ -190,6 +190,7 @@ func (t *trainer) setup() error {
 			copts.Labelled += g.batch
 		}
 	}
+	copts.Frozen = t.frozen
 	if t.prog, err = compiler.Compile(t.m, t.w, copts); err != nil {
 		return err
 	}
