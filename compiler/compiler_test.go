@@ -294,6 +294,9 @@ func TestSpecsLower(t *testing.T) {
 			}
 			opts := Options{Labelled: 2, Unlabelled: 2, Samples: 2, Alpha: 1, SupWeight: 0.1,
 				Discrete: map[string]Discrete{"d": {Relax: true, Temperature: 0.66}}}
+			if len(m.Labels) == 0 {
+				opts.Labelled = 0 // an unsupervised model (a VAE): no labelled branch
+			}
 			p, err := Compile(m, w, opts)
 			if err != nil {
 				t.Fatal(err)

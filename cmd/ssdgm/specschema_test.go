@@ -20,6 +20,8 @@ var shippedDatasets = map[string]string{
 	"faces.ssdgm":        "yaleb",
 	"mnist-cb.ssdgm":     "mnist",
 	"mnist-glyph.ssdgm":  "mnist",
+	"mnist-m1.ssdgm":     "mnist",
+	"mnist-m1m2.ssdgm":   "mnist",
 	"mnist-sdgm.ssdgm":   "mnist",
 	"mnist-zfirst.ssdgm": "mnist",
 	"mnist.ssdgm":        "mnist",
