@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"ssdgm/compiler/internal/cputime"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -229,5 +231,31 @@ func BenchmarkM2StackInterleaved(b *testing.B) {
 			b.ReportMetric(float64(spent[0].Nanoseconds())/float64(b.N), "builtin-ns/pass")
 			b.ReportMetric(float64(spent[1].Nanoseconds())/float64(b.N), "fused-ns/pass")
 		})
+	}
+}
+
+// BenchmarkActKernel times the float32 activation kernels alone, forward
+// (actK) and backward (actGradK from the output), over one [1380, 500]
+// layer: the size of the softplus layers of specs/mnist-m1m2.ssdgm at its
+// training batch. The inputs are pre-activation-like values, uniform in
+// [−4, 4), so the signs are random; biasAct is the fused bias add and
+// activation of a linear layer (rows of 500) on the same data. It reports process CPU time per call
+// (cpu-ns/op) beside the wall time.
+func BenchmarkActKernel(b *testing.B) {
+	const n = 1380 * 500
+	r := newRand(3)
+	x, y, g, out := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i] = float32(8*r.Float64() - 4)
+		g[i] = float32(r.Float64() - 0.5)
+	}
+	for _, a := range []Act{Softplus, Sigmoid, Tanh, ELU} {
+		actK(a, y, x)
+		b.Run(string(a)+"/fwd", func(b *testing.B) { cputime.PerOp(b, func() { actK(a, out, x) }) })
+		b.Run(string(a)+"/grad", func(b *testing.B) { cputime.PerOp(b, func() { actGradK(a, out, y, g) }) })
+	}
+	bias := x[:500]
+	for _, a := range []Act{Softplus, ReLU} {
+		b.Run(string(a)+"/biasAct", func(b *testing.B) { cputime.PerOp(b, func() { biasActK(a, out, x, bias, 1) }) })
 	}
 }
