@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/chewxy/math32"
-
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -87,18 +85,16 @@ func actD(a Act, y float64) float64 {
 	return 1
 }
 
+// actK is out = a(x) element-wise; out may be x. float32 slices go to
+// act32's vectorised kernels where there is one.
 func actK[T float](a Act, out, x []T) {
+	if o, ok := any(out).([]float32); ok && act32(a, o, any(x).([]float32)) {
+		return
+	}
 	switch a {
 	case ReLU:
 		reluK(out, x)
 	case Softplus:
-		if single[T]() {
-			for i, v := range x {
-				f := float64(v)
-				out[i] = T(log1p32(float64(math32.Exp(-float32(math.Abs(f))))) + math.Max(f, 0))
-			}
-			return
-		}
 		for i, v := range x {
 			f := float64(v)
 			out[i] = T(math.Log1p(math.Exp(-math.Abs(f))) + math.Max(f, 0))
@@ -130,23 +126,16 @@ func actK[T float](a Act, out, x []T) {
 	}
 }
 
+// actGradK is dx = g ⊙ a'(x) from the output y. float32 slices go to
+// actGrad32's kernels where there is one.
 func actGradK[T float](a Act, dx, y, g []T) {
+	if d, ok := any(dx).([]float32); ok && actGrad32(a, d, any(y).([]float32), any(g).([]float32)) {
+		return
+	}
 	switch a {
 	case ReLU:
 		reluGradK(dx, y, g)
 	case Softplus:
-		if single[T]() {
-			for i, v := range y {
-				// sigmoid(x) = 1 - exp(-y), in float32 arithmetic
-				f := float32(v)
-				s := 1 - math32.Exp(-f)
-				if f < 1e-2 {
-					s = f * (1 - f*(0.5-f/6))
-				}
-				dx[i] = g[i] * T(s)
-			}
-			return
-		}
 		for i, v := range y {
 			dx[i] = g[i] * T(-expm1(-float64(v)))
 		}
@@ -259,27 +248,39 @@ func BiasAct(x, b *G.Node, repeat int, a Act) (*G.Node, error) {
 // BiasAdd returns x + b for x [B, D] and b [D]; see BiasAct.
 func BiasAdd(x, b *G.Node) (*G.Node, error) { return BiasAct(x, b, 1, None) }
 
+// biasActBlock is about how many elements biasActK adds the bias to
+// before it applies the activation to them in one actK call: whole rows,
+// enough of them that the float32 kernels' per-call and per-chunk costs do
+// not add up over narrow rows, few enough (8 KB of float32) that the block
+// and the kernels' scratch stay in half of an L1 cache shared by two
+// hardware threads.
+const biasActBlock = 2048
+
+// biasActK is out = act(x + b) for x [B, C·R] and b [C] repeated R times
+// (see BiasAct), a block of rows at a time; out may be x.
 func biasActK[T float](a Act, out, x, b []T, r int) {
 	d := len(b) * r
-	for i := 0; i+d <= len(x); i += d {
-		if r == 1 {
-			o, xi := out[i:i+d], x[i:i+d]
+	n := len(x) / max(d, 1) * d // whole rows
+	step := max(biasActBlock/max(d, 1), 1) * d
+	for i0 := 0; i0 < n; i0 += step {
+		i1 := min(i0+step, n)
+		for i := i0; i < i1; i += d {
+			if r == 1 {
+				o, xi := out[i:i+d], x[i:i+d]
+				for c, bc := range b {
+					o[c] = xi[c] + bc
+				}
+				continue
+			}
 			for c, bc := range b {
-				o[c] = xi[c] + bc
-			}
-			if a != None {
-				actK(a, o, o)
-			}
-			continue
-		}
-		for c, bc := range b {
-			o, xi := out[i+c*r:i+(c+1)*r], x[i+c*r:i+(c+1)*r]
-			for j, v := range xi {
-				o[j] = v + bc
+				o, xi := out[i+c*r:i+(c+1)*r], x[i+c*r:i+(c+1)*r]
+				for j, v := range xi {
+					o[j] = v + bc
+				}
 			}
 		}
 		if a != None {
-			actK(a, out[i:i+d], out[i:i+d])
+			actK(a, out[i0:i1], out[i0:i1])
 		}
 	}
 }
@@ -325,23 +326,6 @@ func expm1(x float64) float64 {
 		return x * (1 + x*(1.0/2+x*(1.0/6+x*(1.0/24+x*(1.0/120+x/720)))))
 	}
 	return math.Exp(x) - 1
-}
-
-// single reports whether T is float32: float32 kernels may use the
-// cheaper, float32-accurate log1p32.
-func single[T float]() bool {
-	var z T
-	_, ok := any(z).(float32)
-	return ok
-}
-
-// log1p32 is log(1 + z) for z >= 0 to about 1e-12 relative error (ample
-// for float32): math.Log has an assembly version, math.Log1p does not.
-func log1p32(z float64) float64 {
-	if z < 1e-4 {
-		return z * (1 - z*(1.0/2-z/3))
-	}
-	return math.Log(1 + z)
 }
 
 // reluK is out = max(x, 0) element-wise, to the bit as Go's max (−0 and

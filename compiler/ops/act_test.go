@@ -169,14 +169,6 @@ func TestInplaceKeepsInputs(t *testing.T) {
 	}
 }
 
-func TestLog1p32(t *testing.T) {
-	for _, z := range []float64{0, 1e-9, 5e-5, 1e-4, 0.003, 0.2, 0.69, 1, 3, 50} {
-		if got, want := log1p32(z), math.Log1p(z); math.Abs(got-want) > 1e-11*math.Abs(want) {
-			t.Errorf("log1p32(%g) = %.17g want %.17g", z, got, want)
-		}
-	}
-}
-
 // TestReLUKernels: the branch-free ReLU and its gradient give, to the bit,
 // Go's max(x, 0) and "g where y > 0, else 0", in both dtypes, on signed
 // zeros, infinities, subnormals and ordinary values (a NaN gives a NaN).
@@ -230,4 +222,166 @@ func TestReLUKernels(t *testing.T) {
 	}
 	check("float32 relu", gotF, wantF)
 	check("float32 grad", gotG, wantG)
+}
+
+// act32Inputs are the inputs of the float32 kernel tests: a uniform grid
+// over [−100, 100], magnitudes 1e-30 … 100 spaced evenly in log (so x near
+// 0 and the exp(x) tail of softplus and sigmoid down to −87), and special
+// values (signed zeros, subnormals, the flush edge at expFloor32, the
+// float32 extremes, infinities, NaNs).
+func act32Inputs() []float32 {
+	var xs []float32
+	for i := -100000; i <= 100000; i++ {
+		xs = append(xs, float32(i)/1000)
+	}
+	for i := 0; i <= 40000; i++ {
+		m := float32(math.Pow(10, -30+32*float64(i)/40000))
+		xs = append(xs, m, -m)
+	}
+	nan := float32(math.NaN())
+	return append(xs, 0, float32(math.Copysign(0, -1)), 1e-40, -1e-40, -87, -86.99, -87.01, -87.5, 87, 88.7, 89,
+		math.MaxFloat32, -math.MaxFloat32, float32(math.Inf(1)), float32(math.Inf(-1)), nan, -nan)
+}
+
+// ulp32 is |got − want| in units of the float32 spacing at want (0 when
+// both are the same infinity or both NaN, +Inf when only one is NaN).
+func ulp32(got float32, want float64) float64 {
+	g := float64(got)
+	switch {
+	case math.IsNaN(want) || math.IsNaN(g):
+		if math.IsNaN(want) && math.IsNaN(g) {
+			return 0
+		}
+		return math.Inf(1)
+	case g == want:
+		return 0
+	}
+	w := float32(math.Abs(want))
+	return math.Abs(g-want) / float64(math.Nextafter32(w, float32(math.Inf(1)))-w)
+}
+
+// flushed reports whether got is an acceptable stand-in for a result want
+// in the flush range: 0, or a normal float32 no larger than 2e-38.
+func flushed(got float32, want float64) bool {
+	return math.Abs(want) < 2e-38 && (got == 0 || math.Abs(float64(got)) >= 0x1p-126 && math.Abs(float64(got)) <= 2e-38)
+}
+
+// TestAct32ULP compares the float32 activation kernels and the softplus
+// gradient with the float64 activations over act32Inputs, with vek's AVX2
+// exp and log (where the CPU has them) and with the float64 fallback
+// (accel false; vek's arithmetic keeps its AVX2 kernels), and reports the
+// largest error in ulp. It also checks that no output is subnormal (for
+// normal inputs), that NaN gives NaN, and that out may be the input.
+func TestAct32ULP(t *testing.T) {
+	xs := act32Inputs()
+	var ys []float32 // softplus outputs, for the gradient
+	for _, x := range xs {
+		if y := float32(actF(Softplus, float64(x))); y >= 0x1p-126 || y == 0 || y != y {
+			ys = append(ys, y)
+		}
+	}
+	ones := make([]float32, len(ys))
+	for i := range ones {
+		ones[i] = 1
+	}
+	elu := func(x float64) float64 {
+		if x > 0 {
+			return x
+		}
+		return math.Expm1(x)
+	}
+	cases := []struct {
+		name string
+		f    func(out, in []float32, accel bool)
+		in   []float32
+		want func(x float64) float64
+		tol  float64 // ulp
+	}{
+		{"softplus", softplus32, xs, func(x float64) float64 { return actF(Softplus, x) }, 3},
+		{"sigmoid", sigmoid32, xs, func(x float64) float64 { return actF(Sigmoid, x) }, 3},
+		{"tanh", tanh32, xs, math.Tanh, 4},
+		{"elu", elu32, xs, elu, 3},
+		// at g = 1 the softplus gradient is sigmoid(x) = −expm1(−y)
+		{"softplus'", func(o, y []float32, accel bool) { softplusGrad32(o, y, ones[:len(y)], accel) }, ys,
+			func(y float64) float64 { return -math.Expm1(-y) }, 3},
+	}
+	for _, c := range cases {
+		for _, accel := range []bool{vekAccel, false} {
+			got := make([]float32, len(c.in))
+			c.f(got, c.in, accel)
+			worst, at := 0.0, float32(0)
+			for i, x := range c.in {
+				want := c.want(float64(x))
+				if x != x && got[i] == got[i] {
+					t.Errorf("%s(NaN) = %v", c.name, got[i])
+				}
+				if flushed(got[i], want) {
+					continue
+				}
+				if g := math.Abs(float64(got[i])); g != 0 && g < 0x1p-126 && math.Abs(float64(x)) >= 0x1p-126 {
+					t.Errorf("%s(%g) = %g is subnormal", c.name, x, got[i])
+				}
+				if u := ulp32(got[i], want); u > worst {
+					worst, at = u, x
+				}
+			}
+			t.Logf("%-9s accel %-5v: max error %.2f ulp (at %g)", c.name, accel, worst, at)
+			if worst > c.tol {
+				t.Errorf("%s, accel %v: max error %.2f ulp at %g, want ≤ %g", c.name, accel, worst, at, c.tol)
+			}
+			inplace := append([]float32(nil), c.in...)
+			c.f(inplace, inplace, accel)
+			for i := range inplace {
+				if math.Float32bits(inplace[i]) != math.Float32bits(got[i]) {
+					t.Fatalf("%s in place at %g: %g, out of place %g", c.name, c.in[i], inplace[i], got[i])
+				}
+			}
+		}
+	}
+	if !vekAccel {
+		t.Log("vek has no AVX2 kernels on this CPU: both runs took the fallback")
+	}
+}
+
+// TestBiasActBlocks checks the fused bias add and activation, which works a
+// block of rows at a time, against adding the bias and activating each
+// element alone: bit for bit in float64 and in float32 (the float32
+// kernels do not round an element differently by where it falls in a
+// chunk), for rows that do and do not fill a block, with and without
+// repeats, out of place and in place.
+func TestBiasActBlocks(t *testing.T) {
+	r := newRand(5)
+	shapes := []struct{ rows, c, rep int }{{21, 500, 1}, {3, 5000, 1}, {9, 3, 25}, {1, 7, 1}, {40, 10, 1}}
+	for _, a := range Acts() {
+		for _, s := range shapes {
+			d := s.c * s.rep
+			x64, b64 := make([]float64, s.rows*d), make([]float64, s.c)
+			for i := range x64 {
+				x64[i] = 12*r.Float64() - 6
+			}
+			for i := range b64 {
+				b64[i] = r.Float64() - 0.5
+			}
+			x32, b32 := f32s(x64), f32s(b64)
+			want64, want32 := make([]float64, len(x64)), make([]float32, len(x32))
+			for i := range x64 {
+				c := i % d / s.rep
+				actK(a, want64[i:i+1], []float64{x64[i] + b64[c]})
+				actK(a, want32[i:i+1], []float32{x32[i] + b32[c]})
+			}
+			got64, got32 := make([]float64, len(x64)), make([]float32, len(x32))
+			biasActK(a, got64, x64, b64, s.rep)
+			biasActK(a, got32, x32, b32, s.rep)
+			in32 := append([]float32(nil), x32...)
+			biasActK(a, in32, in32, b32, s.rep)
+			for i := range x64 {
+				if math.Float64bits(got64[i]) != math.Float64bits(want64[i]) {
+					t.Fatalf("%s %+v float64 elem %d: got %v want %v", a, s, i, got64[i], want64[i])
+				}
+				if math.Float32bits(got32[i]) != math.Float32bits(want32[i]) || math.Float32bits(in32[i]) != math.Float32bits(want32[i]) {
+					t.Fatalf("%s %+v float32 elem %d: got %v (in place %v) want %v", a, s, i, got32[i], in32[i], want32[i])
+				}
+			}
+		}
+	}
 }
