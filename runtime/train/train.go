@@ -462,7 +462,11 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 		if err := t.run.Metrics(toRow(metrics, t.run.Columns())); err != nil {
 			return nil, t.writeFailed(runs.MetricsFile, err)
 		}
-		t.run.Logf("epoch %d/%d %s", ep, cfg.Epochs, formatMetrics(metrics))
+		mem := ""
+		if rss, ok := peakRSS(); ok {
+			mem = fmt.Sprintf("  peak_rss %d MB", rss>>20)
+		}
+		t.run.Logf("epoch %d/%d %s%s", ep, cfg.Epochs, formatMetrics(metrics), mem)
 		if evaluated {
 			t.pictures(ep)
 		}

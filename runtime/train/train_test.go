@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -97,6 +98,14 @@ func TestTrainResume(t *testing.T) {
 	}
 	if full.Steps != 12 {
 		t.Errorf("ran %d steps, want 12", full.Steps)
+	}
+	if _, ok := peakRSS(); ok {
+		// Every epoch line of train.log carries the peak resident memory.
+		log, _ := os.ReadFile(filepath.Join(full.Dir, "train.log"))
+		re := regexp.MustCompile(`(?m) epoch \d+/\d+ .*  peak_rss [1-9]\d* MB$`)
+		if n := len(re.FindAll(log, -1)); n != 3 {
+			t.Errorf("train.log has %d epoch lines with peak_rss, want 3:\n%s", n, log)
+		}
 	}
 	errTest, ok := full.Metrics["err_test_y"]
 	if !ok || errTest < 0 || errTest > 1 {
