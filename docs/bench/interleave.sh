@@ -20,15 +20,27 @@ faces="specs/faces.ssdgm --set discrete.default=relax --set batch.labelled=32 --
 # One thread: the peers' timer reads process CPU time; more: wall time.
 py() { if [ "$t" = 1 ]; then /usr/bin/python3 docs/bench/cputime.py "$@"; else /usr/bin/python3 "$@"; fi; }
 : > "$out"
+# rec TASK ENGINE CMD...: runs CMD and appends its last line as one record;
+# a command that prints nothing (a peer whose python3-torch is missing, a
+# failed build) stops the script instead of leaving an empty record.
+rec() {
+  task=$1 engine=$2; shift 2
+  o=$("$@" 2>>"$out.err" | tail -1)
+  if [ -z "$o" ]; then
+    echo "interleave.sh: round $r $task $engine printed no result; its errors are in $out.err" >&2
+    exit 1
+  fi
+  echo "round $r $task $engine $o" >> "$out"
+}
 for r in $(seq "$rounds"); do
-  echo "round $r mnist ssdgm-go $(./ssdgm bench $mnist | tail -1)" >> "$out"
-  echo "round $r mnist m2_torch $(py $ref/m2_torch.py --threads $t --hidden 256 --zdim 50 --batch 128 --unl 128 | tail -1)" >> "$out"
-  echo "round $r mnist ssdgm-openblas $(./ssdgm-openblas bench $mnist | tail -1)" >> "$out"
-  echo "round $r mnist m2_fast $(py $ref/m2_fast.py --threads $t --batch 128 --unl 128 | tail -1)" >> "$out"
+  rec mnist ssdgm-go ./ssdgm bench $mnist
+  rec mnist m2_torch py $ref/m2_torch.py --threads $t --hidden 256 --zdim 50 --batch 128 --unl 128
+  rec mnist ssdgm-openblas ./ssdgm-openblas bench $mnist
+  rec mnist m2_fast py $ref/m2_fast.py --threads $t --batch 128 --unl 128
 done
 for r in $(seq "$rounds"); do
-  echo "round $r faces ssdgm-go $(./ssdgm bench $faces | tail -1)" >> "$out"
-  echo "round $r faces faces_torch $(py $ref/faces_torch.py --threads $t --batch 32 --unl 32 | tail -1)" >> "$out"
-  echo "round $r faces ssdgm-openblas $(./ssdgm-openblas bench $faces | tail -1)" >> "$out"
-  echo "round $r faces faces_torch $(py $ref/faces_torch.py --threads $t --batch 32 --unl 32 | tail -1)" >> "$out"
+  rec faces ssdgm-go ./ssdgm bench $faces
+  rec faces faces_torch py $ref/faces_torch.py --threads $t --batch 32 --unl 32
+  rec faces ssdgm-openblas ./ssdgm-openblas bench $faces
+  rec faces faces_torch py $ref/faces_torch.py --threads $t --batch 32 --unl 32
 done
