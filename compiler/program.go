@@ -123,31 +123,18 @@ type Program struct {
 // frozen reports whether parameter i is kept fixed (Options.Frozen).
 func (p *Program) frozen(i int) bool { return i < len(p.opts.Frozen) && p.opts.Frozen[i] }
 
-// zeros32 returns frozen parameter i's zero gradient of n values, made once.
-func (p *Program) zeros32(i, n int) []float32 {
-	if z, ok := p.zero[i].([]float32); ok {
+// zeros returns frozen parameter i's zero gradient of n values, made once
+// and handed out every step (the optimizer only reads it).
+func zeros[T float32 | float64](p *Program, i, n int) []T {
+	if z, ok := p.zero[i].([]T); ok {
 		return z
 	}
-	z := make([]float32, n)
-	p.zeroSet(i, z)
-	return z
-}
-
-// zeros64 is zeros32 in float64.
-func (p *Program) zeros64(i, n int) []float64 {
-	if z, ok := p.zero[i].([]float64); ok {
-		return z
-	}
-	z := make([]float64, n)
-	p.zeroSet(i, z)
-	return z
-}
-
-func (p *Program) zeroSet(i int, z any) {
 	if p.zero == nil {
 		p.zero = map[int]any{}
 	}
+	z := make([]T, n)
 	p.zero[i] = z
+	return z
 }
 
 // Compile builds the training program of m over the networks w. Problems
@@ -309,9 +296,9 @@ func (p *Program) Grads() (Grads, error) {
 		if p.frozen(i) {
 			switch d := n.Value().Data().(type) {
 			case []float32:
-				out.F32 = append(out.F32, p.zeros32(i, len(d)))
+				out.F32 = append(out.F32, zeros[float32](p, i, len(d)))
 			case []float64:
-				out.F64 = append(out.F64, p.zeros64(i, len(d)))
+				out.F64 = append(out.F64, zeros[float64](p, i, len(d)))
 			}
 			continue
 		}
