@@ -220,29 +220,36 @@ func with[T float](s *convScratch, n int, f func([]T)) {
 // convImgToCol: out_b [cc, ho·wo] = W [cc, C·K·K] · im2col(img_b), over
 // chunks of bc images: im2col of the chunk into [C·K·K, bc·ho·wo], one
 // product [cc, bc·ho·wo], scattered into the [B, cc·ho·wo] layout. Every
-// element is the same dot product (over C·K·K) whatever bc.
-func convImgToCol[T float](p convPlan, bc int, s *convScratch, out, img, w []T) {
+// element is the same dot product (over C·K·K) whatever bc. The chunks are
+// shared out over sp's workers, each with its own part of the scratch; a
+// chunk writes only its own images' outputs, so the result does not depend
+// on the split.
+func convImgToCol[T float](p convPlan, bc int, sp split, s *convScratch, out, img, w []T) {
 	n, kk, cc := p.ho*p.wo, p.kk(), p.cc
 	nimg := len(img) / p.imgSize()
-	with(s, p.scratchSize(bc), func(buf []T) {
-		for b0 := 0; b0 < nimg; b0 += bc {
-			nb := min(bc, nimg-b0)
-			ld := nb * n
-			cols := buf[:kk*ld]
-			im2colChunk(p, b0, nb, img, cols)
-			if nb == 1 {
-				gemm(false, false, cc, n, kk, w, kk, cols, n, 0, out[b0*p.colSize():][:p.colSize()], n)
-				continue
-			}
-			prod := buf[kk*bc*n:][:cc*ld]
-			gemm(false, false, cc, ld, kk, w, kk, cols, ld, 0, prod, ld)
-			for i := 0; i < nb; i++ {
-				o := out[(b0+i)*p.colSize():]
-				for r := 0; r < cc; r++ {
-					copy(o[r*n:(r+1)*n], prod[r*ld+i*n:])
+	nch, work, ss := (nimg+bc-1)/bc, cc*kk*bc*n, p.scratchSize(bc)
+	with(s, sp.parts(nch, work)*ss, func(all []T) {
+		sp.ranges(nch, work, func(wk, lo, hi int) {
+			buf := all[wk*ss : (wk+1)*ss]
+			for b0 := lo * bc; b0 < min(nimg, hi*bc); b0 += bc {
+				nb := min(bc, nimg-b0)
+				ld := nb * n
+				cols := buf[:kk*ld]
+				im2colChunk(p, b0, nb, img, cols)
+				if nb == 1 {
+					gemm(false, false, cc, n, kk, w, kk, cols, n, 0, out[b0*p.colSize():][:p.colSize()], n)
+					continue
+				}
+				prod := buf[kk*bc*n:][:cc*ld]
+				gemm(false, false, cc, ld, kk, w, kk, cols, ld, 0, prod, ld)
+				for i := 0; i < nb; i++ {
+					o := out[(b0+i)*p.colSize():]
+					for r := 0; r < cc; r++ {
+						copy(o[r*n:(r+1)*n], prod[r*ld+i*n:])
+					}
 				}
 			}
-		}
+		})
 	})
 }
 
@@ -269,25 +276,30 @@ func gatherCols[T float](p convPlan, b0, nb int, col, dst []T) {
 
 // convColToImg: img_b += col2im(Wᵀ [C·K·K, cc] · col_b [cc, ho·wo]), over
 // chunks of bc images: the chunk's col_b gathered into [cc, bc·ho·wo], one
-// product, then col2im per image.
-func convColToImg[T float](p convPlan, bc int, s *convScratch, img, col, w []T) {
+// product, then col2im per image. The chunks are shared out over sp's
+// workers as in convImgToCol; each image is added to by its own chunk only.
+func convColToImg[T float](p convPlan, bc int, sp split, s *convScratch, img, col, w []T) {
 	n, kk, cc := p.ho*p.wo, p.kk(), p.cc
 	nimg := len(img) / p.imgSize()
-	with(s, p.scratchSize(bc), func(buf []T) {
-		for b0 := 0; b0 < nimg; b0 += bc {
-			nb := min(bc, nimg-b0)
-			ld := nb * n
-			cols := buf[:kk*ld]
-			g := col[b0*p.colSize():][:p.colSize()]
-			if nb > 1 {
-				g = buf[kk*bc*n:][:cc*ld]
-				gatherCols(p, b0, nb, col, g)
+	nch, work, ss := (nimg+bc-1)/bc, cc*kk*bc*n, p.scratchSize(bc)
+	with(s, sp.parts(nch, work)*ss, func(all []T) {
+		sp.ranges(nch, work, func(wk, lo, hi int) {
+			buf := all[wk*ss : (wk+1)*ss]
+			for b0 := lo * bc; b0 < min(nimg, hi*bc); b0 += bc {
+				nb := min(bc, nimg-b0)
+				ld := nb * n
+				cols := buf[:kk*ld]
+				g := col[b0*p.colSize():][:p.colSize()]
+				if nb > 1 {
+					g = buf[kk*bc*n:][:cc*ld]
+					gatherCols(p, b0, nb, col, g)
+				}
+				gemm(true, false, kk, ld, cc, w, kk, g, ld, 0, cols, ld)
+				for i := 0; i < nb; i++ {
+					col2im(p.g, p.ho, p.wo, cols[i*n:], ld, img[(b0+i)*p.imgSize():][:p.imgSize()])
+				}
 			}
-			gemm(true, false, kk, ld, cc, w, kk, g, ld, 0, cols, ld)
-			for i := 0; i < nb; i++ {
-				col2im(p.g, p.ho, p.wo, cols[i*n:], ld, img[(b0+i)*p.imgSize():][:p.imgSize()])
-			}
-		}
+		})
 	})
 }
 
@@ -381,33 +393,45 @@ func conv(x, w *G.Node, g ConvGeom, transposed bool) (*G.Node, error) {
 	batch := func(img []float32) int { return p.chunk(len(img) / p.imgSize()) }
 	imgToCol := kernel{
 		f32: func(out []float32, in [][]float32) error {
-			convImgToCol(p, batch(in[0]), s, out, in[0], in[1])
+			convImgToCol(p, batch(in[0]), defaultSplit(), s, out, in[0], in[1])
 			return nil
 		},
-		f64: func(out []float64, in [][]float64) error { convImgToCol(p, 1, s, out, in[0], in[1]); return nil },
+		f64: func(out []float64, in [][]float64) error {
+			convImgToCol(p, 1, defaultSplit(), s, out, in[0], in[1])
+			return nil
+		},
 	}
 	colToImg := kernel{
 		f32: func(out []float32, in [][]float32) error {
-			convColToImg(p, batch(out), s, out, in[1], in[0])
+			convColToImg(p, batch(out), defaultSplit(), s, out, in[1], in[0])
 			return nil
 		},
-		f64: func(out []float64, in [][]float64) error { convColToImg(p, 1, s, out, in[1], in[0]); return nil },
+		f64: func(out []float64, in [][]float64) error {
+			convColToImg(p, 1, defaultSplit(), s, out, in[1], in[0])
+			return nil
+		},
 	}
 	// The transposed forward is (col, w) → img: the arguments of the
 	// gradient kernels swapped.
 	colToImgT := kernel{
 		f32: func(out []float32, in [][]float32) error {
-			convColToImg(p, batch(out), s, out, in[0], in[1])
+			convColToImg(p, batch(out), defaultSplit(), s, out, in[0], in[1])
 			return nil
 		},
-		f64: func(out []float64, in [][]float64) error { convColToImg(p, 1, s, out, in[0], in[1]); return nil },
+		f64: func(out []float64, in [][]float64) error {
+			convColToImg(p, 1, defaultSplit(), s, out, in[0], in[1])
+			return nil
+		},
 	}
 	imgToColT := kernel{
 		f32: func(out []float32, in [][]float32) error {
-			convImgToCol(p, batch(in[1]), s, out, in[1], in[0])
+			convImgToCol(p, batch(in[1]), defaultSplit(), s, out, in[1], in[0])
 			return nil
 		},
-		f64: func(out []float64, in [][]float64) error { convImgToCol(p, 1, s, out, in[1], in[0]); return nil },
+		f64: func(out []float64, in [][]float64) error {
+			convImgToCol(p, 1, defaultSplit(), s, out, in[1], in[0])
+			return nil
+		},
 	}
 	// ImgToCol writes every output element (a product with beta 0).
 	fwd, fwdFull, bwd, bwdFull := imgToCol, true, colToImg, false

@@ -97,21 +97,21 @@ func poison(s *convScratch, n int) {
 	}
 }
 
-// convKernels runs the three kernels at chunk size bc over one scratch
-// (poisoned first) in T and returns conv, transposed conv and weight
-// gradient.
-func convKernels[T float](p convPlan, bc, b int, x, w, col []float64, held bool) (fwd, bwd, dw []float64) {
+// convKernels runs the three kernels at chunk size bc, the chunks shared
+// out as sp says, over one scratch (poisoned first) in T and returns conv,
+// transposed conv and weight gradient.
+func convKernels[T float](p convPlan, bc int, sp split, b int, x, w, col []float64, held bool) (fwd, bwd, dw []float64) {
 	s := &convScratch{}
-	poison(s, 2*p.scratchSize(bc))
+	poison(s, 2*p.scratchSize(bc)*sp.workers)
 	if held { // a kernel that finds the scratch taken allocates its own
 		s.mu.Lock()
 		defer s.mu.Unlock()
 	}
 	xs, ws, cs := conv64[T](x), conv64[T](w), conv64[T](col)
 	out := make([]T, b*p.colSize())
-	convImgToCol(p, bc, s, out, xs, ws)
+	convImgToCol(p, bc, sp, s, out, xs, ws)
 	img := make([]T, b*p.imgSize())
-	convColToImg(p, bc, s, img, cs, ws)
+	convColToImg(p, bc, sp, s, img, cs, ws)
 	g := make([]T, p.cc*p.kk())
 	convWeightGrad(p, bc, s, g, xs, cs)
 	return to64(out), to64(img), to64(g)
@@ -127,7 +127,9 @@ func conv64[T float](x []float64) []T {
 
 // TestConvChunks: the kernels over chunks of images (one chunk, several,
 // a last partial chunk, a chunk wider than the batch) give the naive
-// results in float64 and float32, forward, transposed and weight gradient.
+// results in float64 and float32, forward, transposed and weight gradient;
+// with the chunks shared out over 2 or 3 workers they give the serial
+// results to the bit.
 func TestConvChunks(t *testing.T) {
 	r := newRand(21)
 	cases := []struct {
@@ -157,11 +159,19 @@ func TestConvChunks(t *testing.T) {
 				for _, dt := range []string{"float64", "float32"} {
 					var got [3][]float64
 					rel := 1e-12
-					if dt == "float64" {
-						got[0], got[1], got[2] = convKernels[float64](p, bc, c.b, x, w, col, held)
-					} else {
-						got[0], got[1], got[2] = convKernels[float32](p, bc, c.b, x, w, col, held)
-						rel = 1e-5
+					run := convKernels[float64]
+					if dt == "float32" {
+						run, rel = convKernels[float32], 1e-5
+					}
+					got[0], got[1], got[2] = run(p, bc, split{workers: 1}, c.b, x, w, col, held)
+					for _, sp := range []split{{workers: 2}, {workers: 3}} {
+						var par [3][]float64
+						par[0], par[1], par[2] = run(p, bc, sp, c.b, x, w, col, held)
+						for k := range par {
+							if !sameBits(par[k], got[k]) {
+								t.Fatalf("%+v bc=%d held=%v %s kernel %d over %d workers differs from serial", c.g, bc, held, dt, k, sp.workers)
+							}
+						}
 					}
 					for k, name := range []string{"conv", "transposed", "weight grad"} {
 						if len(got[k]) != len(want[k]) {
@@ -190,7 +200,7 @@ func TestConvFloat64PerImage(t *testing.T) {
 	x := gradcheck.Tensor(r, -1, 1, b, p.imgSize())
 	w := gradcheck.Tensor(r, -1, 1, p.cc, p.kk())
 	got := eval(t, tensor.Float64, func(gr *G.ExprGraph, in G.Nodes) (*G.Node, error) { return Conv2d(in[0], in[1], g) }, x, w)
-	want, _, _ := convKernels[float64](p, 1, b, x.Data().([]float64), w.Data().([]float64), make([]float64, b*p.colSize()), false)
+	want, _, _ := convKernels[float64](p, 1, split{workers: 1}, b, x.Data().([]float64), w.Data().([]float64), make([]float64, b*p.colSize()), false)
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("elem %d: op %v, per image %v", i, got[i], want[i])
@@ -276,4 +286,17 @@ func TestConvOpChunked(t *testing.T) {
 		}
 		m.Close()
 	}
+}
+
+// sameBits reports whether a and b hold the same values to the bit.
+func sameBits(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -54,8 +54,8 @@ func BenchmarkConvKernels(b *testing.B) {
 				name string
 				f    func()
 			}{
-				{"imgToCol", func() { convImgToCol(p, bc, s, out, x, w) }},
-				{"colToImg", func() { clear(img); convColToImg(p, bc, s, img, col, w) }},
+				{"imgToCol", func() { convImgToCol(p, bc, defaultSplit(), s, out, x, w) }},
+				{"colToImg", func() { clear(img); convColToImg(p, bc, defaultSplit(), s, img, col, w) }},
 				{"weightGrad", func() { clear(dw); convWeightGrad(p, bc, s, dw, x, col) }},
 			}
 			for _, k := range kernels {

@@ -29,9 +29,25 @@ func parRows(rows, d int, f func(lo, hi int)) { defaultSplit().rows(rows, d, f) 
 // row is computed by exactly one call, with the same arithmetic as a serial
 // loop, so results do not depend on the split.
 func (s split) rows(rows, d int, f func(lo, hi int)) {
+	s.ranges(rows, d, func(_, lo, hi int) { f(lo, hi) })
+}
+
+// parts is how many workers ranges uses for rows rows of d elements each:
+// one when there is too little work or only one worker.
+func (s split) parts(rows, d int) int {
 	n := min(s.workers, rows)
 	if n < 2 || rows*d < s.minElems {
-		f(0, rows)
+		return 1
+	}
+	return n
+}
+
+// ranges is rows that also tells f which worker it is, 0 ≤ w < parts(rows,
+// d), so that each worker can use its own scratch.
+func (s split) ranges(rows, d int, f func(w, lo, hi int)) {
+	n := s.parts(rows, d)
+	if n == 1 {
+		f(0, 0, rows)
 		return
 	}
 	var wg sync.WaitGroup
@@ -40,7 +56,7 @@ func (s split) rows(rows, d int, f func(lo, hi int)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f(lo, hi)
+			f(i, lo, hi)
 		}()
 	}
 	wg.Wait()
