@@ -217,39 +217,47 @@ func with[T float](s *convScratch, n int, f func([]T)) {
 	f((*b)[:n])
 }
 
-// convImgToCol: out_b [cc, ho·wo] = W [cc, C·K·K] · im2col(img_b), over
-// chunks of bc images: im2col of the chunk into [C·K·K, bc·ho·wo], one
-// product [cc, bc·ho·wo], scattered into the [B, cc·ho·wo] layout. Every
-// element is the same dot product (over C·K·K) whatever bc. The chunks are
-// shared out over sp's workers, each with its own part of the scratch; a
-// chunk writes only its own images' outputs, so the result does not depend
-// on the split.
-func convImgToCol[T float](p convPlan, bc int, sp split, s *convScratch, out, img, w []T) {
-	n, kk, cc := p.ho*p.wo, p.kk(), p.cc
-	nimg := len(img) / p.imgSize()
-	nch, work, ss := (nimg+bc-1)/bc, cc*kk*bc*n, p.scratchSize(bc)
+// overChunks runs f over the chunks of bc of the nimg images, f(buf, b0,
+// nb) for the nb images from b0, shared out over sp's workers: each worker
+// takes a range of whole chunks and its own scratch buf of
+// scratchSize(bc) elements. A chunk that writes only its own images'
+// results gives the serial result whatever the split.
+func overChunks[T float](p convPlan, bc, nimg int, sp split, s *convScratch, f func(buf []T, b0, nb int)) {
+	nch, work, ss := (nimg+bc-1)/bc, p.cc*p.kk()*bc*p.ho*p.wo, p.scratchSize(bc)
 	with(s, sp.parts(nch, work)*ss, func(all []T) {
 		sp.ranges(nch, work, func(wk, lo, hi int) {
 			buf := all[wk*ss : (wk+1)*ss]
 			for b0 := lo * bc; b0 < min(nimg, hi*bc); b0 += bc {
-				nb := min(bc, nimg-b0)
-				ld := nb * n
-				cols := buf[:kk*ld]
-				im2colChunk(p, b0, nb, img, cols)
-				if nb == 1 {
-					gemm(false, false, cc, n, kk, w, kk, cols, n, 0, out[b0*p.colSize():][:p.colSize()], n)
-					continue
-				}
-				prod := buf[kk*bc*n:][:cc*ld]
-				gemm(false, false, cc, ld, kk, w, kk, cols, ld, 0, prod, ld)
-				for i := 0; i < nb; i++ {
-					o := out[(b0+i)*p.colSize():]
-					for r := 0; r < cc; r++ {
-						copy(o[r*n:(r+1)*n], prod[r*ld+i*n:])
-					}
-				}
+				f(buf, b0, min(bc, nimg-b0))
 			}
 		})
+	})
+}
+
+// convImgToCol: out_b [cc, ho·wo] = W [cc, C·K·K] · im2col(img_b), over
+// chunks of bc images: im2col of the chunk into [C·K·K, bc·ho·wo], one
+// product [cc, bc·ho·wo], scattered into the [B, cc·ho·wo] layout. Every
+// element is the same dot product (over C·K·K) whatever bc. The chunks are
+// shared out over sp's workers (overChunks); a chunk writes only its own
+// images' outputs.
+func convImgToCol[T float](p convPlan, bc int, sp split, s *convScratch, out, img, w []T) {
+	n, kk, cc := p.ho*p.wo, p.kk(), p.cc
+	overChunks(p, bc, len(img)/p.imgSize(), sp, s, func(buf []T, b0, nb int) {
+		ld := nb * n
+		cols := buf[:kk*ld]
+		im2colChunk(p, b0, nb, img, cols)
+		if nb == 1 {
+			gemm(false, false, cc, n, kk, w, kk, cols, n, 0, out[b0*p.colSize():][:p.colSize()], n)
+			return
+		}
+		prod := buf[kk*bc*n:][:cc*ld]
+		gemm(false, false, cc, ld, kk, w, kk, cols, ld, 0, prod, ld)
+		for i := 0; i < nb; i++ {
+			o := out[(b0+i)*p.colSize():]
+			for r := 0; r < cc; r++ {
+				copy(o[r*n:(r+1)*n], prod[r*ld+i*n:])
+			}
+		}
 	})
 }
 
@@ -277,29 +285,21 @@ func gatherCols[T float](p convPlan, b0, nb int, col, dst []T) {
 // convColToImg: img_b += col2im(Wᵀ [C·K·K, cc] · col_b [cc, ho·wo]), over
 // chunks of bc images: the chunk's col_b gathered into [cc, bc·ho·wo], one
 // product, then col2im per image. The chunks are shared out over sp's
-// workers as in convImgToCol; each image is added to by its own chunk only.
+// workers (overChunks); each image is added to by its own chunk only.
 func convColToImg[T float](p convPlan, bc int, sp split, s *convScratch, img, col, w []T) {
 	n, kk, cc := p.ho*p.wo, p.kk(), p.cc
-	nimg := len(img) / p.imgSize()
-	nch, work, ss := (nimg+bc-1)/bc, cc*kk*bc*n, p.scratchSize(bc)
-	with(s, sp.parts(nch, work)*ss, func(all []T) {
-		sp.ranges(nch, work, func(wk, lo, hi int) {
-			buf := all[wk*ss : (wk+1)*ss]
-			for b0 := lo * bc; b0 < min(nimg, hi*bc); b0 += bc {
-				nb := min(bc, nimg-b0)
-				ld := nb * n
-				cols := buf[:kk*ld]
-				g := col[b0*p.colSize():][:p.colSize()]
-				if nb > 1 {
-					g = buf[kk*bc*n:][:cc*ld]
-					gatherCols(p, b0, nb, col, g)
-				}
-				gemm(true, false, kk, ld, cc, w, kk, g, ld, 0, cols, ld)
-				for i := 0; i < nb; i++ {
-					col2im(p.g, p.ho, p.wo, cols[i*n:], ld, img[(b0+i)*p.imgSize():][:p.imgSize()])
-				}
-			}
-		})
+	overChunks(p, bc, len(img)/p.imgSize(), sp, s, func(buf []T, b0, nb int) {
+		ld := nb * n
+		cols := buf[:kk*ld]
+		g := col[b0*p.colSize():][:p.colSize()]
+		if nb > 1 {
+			g = buf[kk*bc*n:][:cc*ld]
+			gatherCols(p, b0, nb, col, g)
+		}
+		gemm(true, false, kk, ld, cc, w, kk, g, ld, 0, cols, ld)
+		for i := 0; i < nb; i++ {
+			col2im(p.g, p.ho, p.wo, cols[i*n:], ld, img[(b0+i)*p.imgSize():][:p.imgSize()])
+		}
 	})
 }
 
