@@ -361,98 +361,27 @@ func maxMin(x, y *G.Node, isMax bool) (*G.Node, error) {
 	return ops.Affine(s, 0.5, 0)
 }
 
-// channels splits a row-major value of per-example shape s into its C
-// channel blocks [R, P].
-func channels(x *G.Node, s check.Shape) (G.Nodes, int, error) {
-	c := s[0]
-	p := s.Size() / c
-	out := make(G.Nodes, c)
-	for i := range out {
-		n, err := G.Slice(x, nil, G.S(i*p, (i+1)*p))
-		if err != nil {
-			return nil, 0, err
-		}
-		if n.Dims() == 1 {
-			if n, err = G.Reshape(n, []int{x.Shape()[0], 1}); err != nil {
-				return nil, 0, err
-			}
-		}
-		out[i] = n
-	}
-	return out, p, nil
-}
-
-// normalize scales each position's channel vector to unit length.
+// normalize scales each position's channel vector (the first axis of s)
+// to unit length, as one fused op (ops.ChannelNorm). The chain of
+// Gorgonia column slices, squares, sums and divisions it replaces gave
+// wrong values at some widths: at 3584 positions per channel (the faces
+// decoder's 64 × 56 normal maps) and at 2048, every output was ±1/√3,
+// as if each channel had been divided by the norm of three copies of
+// itself.
 func normalize(x *G.Node, s check.Shape) (*G.Node, error) {
-	parts, _, err := channels(x, s)
-	if err != nil {
-		return nil, err
+	if len(s) == 0 {
+		return nil, fmt.Errorf("normalize: a scalar has no axis to normalise")
 	}
-	var ss *G.Node
-	for _, c := range parts {
-		sq, err := G.Square(c)
-		if err != nil {
-			return nil, err
-		}
-		if ss == nil {
-			ss = sq
-		} else if ss, err = G.Add(ss, sq); err != nil {
-			return nil, err
-		}
-	}
-	ss, err = ops.Affine(ss, 1, 1e-8)
-	if err != nil {
-		return nil, err
-	}
-	norm, err := G.Sqrt(ss)
-	if err != nil {
-		return nil, err
-	}
-	out := make(G.Nodes, len(parts))
-	for i, c := range parts {
-		if out[i], err = G.HadamardDiv(c, norm); err != nil {
-			return nil, err
-		}
-	}
-	if len(out) == 1 {
-		return out[0], nil
-	}
-	return concatCols(out...)
+	return ops.ChannelNorm(x, s[0], 1e-8)
 }
 
 // dot contracts the first axis: Σ_c a_c ⊙ b_c, with a vector operand's
-// entries broadcast over the other's positions.
+// entries broadcast over the other's positions, as one fused op.
 func dot(a, b *G.Node, sa, sb check.Shape) (*G.Node, error) {
-	pa, _, err := channels(a, sa)
-	if err != nil {
-		return nil, err
+	if len(sa) == 0 || len(sb) == 0 || sa[0] != sb[0] {
+		return nil, fmt.Errorf("dot: shapes %v and %v do not share a first axis", sa, sb)
 	}
-	pb, _, err := channels(b, sb)
-	if err != nil {
-		return nil, err
-	}
-	var total *G.Node
-	for c := range pa {
-		x, y := pa[c], pb[c]
-		var prod *G.Node
-		switch {
-		case x.Shape()[1] == y.Shape()[1]:
-			prod, err = G.HadamardProd(x, y)
-		case y.Shape()[1] == 1:
-			prod, err = G.BroadcastHadamardProd(x, y, nil, []byte{1})
-		default:
-			prod, err = G.BroadcastHadamardProd(x, y, []byte{1}, nil)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if total == nil {
-			total = prod
-		} else if total, err = G.Add(total, prod); err != nil {
-			return nil, err
-		}
-	}
-	return total, nil
+	return ops.ChannelDot(a, b, sa[0])
 }
 
 // concatCols joins matrices [R, n_i] side by side with ops.Concat (one copy
