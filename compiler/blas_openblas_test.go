@@ -31,7 +31,7 @@ func TestOpenBLASInstalled(t *testing.T) {
 }
 
 // BenchmarkSgemmOpenBLAS times the MNIST step's largest float32 product
-// shapes on OpenBLAS (netlib) and on fastblas's micro-kernel, the pure-Go
+// shapes, and the faces step's widest linear layer's, on OpenBLAS (netlib) and on fastblas's micro-kernel, the pure-Go
 // build's; cpu-ns/op is process CPU time per product (run with
 // GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1 for one thread's cost):
 // go test -tags openblas ./compiler -run XXX -bench SgemmOpenBLAS
@@ -45,6 +45,17 @@ func BenchmarkSgemmOpenBLAS(b *testing.B) {
 		{"1280x256x784_NT", 1280, 256, 784, false, true},
 		{"256x784x1280_TN", 256, 784, 1280, true, false},
 		{"1280x256x60", 1280, 256, 60, false, false},
+		// the faces step's widest linear layers (64 rows of 7168 features
+		// into 256 units): forward, input gradient, weight gradient
+		{"faces_64x256x7168", 64, 256, 7168, false, false},
+		{"faces_32x256x7168", 32, 256, 7168, false, false},
+		{"faces_32x7168x256_NT", 32, 7168, 256, false, true},
+		{"faces_7168x256x32_TN", 7168, 256, 32, true, false},
+		{"faces_7168x3x32_TN", 7168, 3, 32, true, false},
+		{"faces_32x3x7168", 32, 3, 7168, false, false},
+		{"faces_70x7168x32_TN", 70, 7168, 32, true, false},
+		{"faces_64x7168x256_NT", 64, 7168, 256, false, true},
+		{"faces_7168x256x64_TN", 7168, 256, 64, true, false},
 	}
 	for _, s := range shapes {
 		a := make([]float32, s.m*s.k)

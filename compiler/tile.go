@@ -166,7 +166,7 @@ func (b *branch) splitNetCall(e *check.NetCall, slot int, encoder bool) (out *G.
 			return nil, true, err
 		}
 		off += width
-		xw, err := ops.Safe("split "+first.Name(), func() (*G.Node, error) { return G.Mul(x, w) })
+		xw, err := ops.Safe("split "+first.Name(), func() (*G.Node, error) { return ops.MatMul(x, w) })
 		if err != nil {
 			return nil, true, err
 		}

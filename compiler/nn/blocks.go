@@ -88,7 +88,7 @@ func (l *Linear) Apply(g *G.ExprGraph, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	xw, err := ops.Safe(what, func() (*G.Node, error) { return G.Mul(x, w) })
+	xw, err := ops.Safe(what, func() (*G.Node, error) { return ops.MatMul(x, w) })
 	if err != nil {
 		return nil, err
 	}

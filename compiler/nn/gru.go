@@ -98,7 +98,7 @@ func (c *GRU) Step(g *G.ExprGraph, x, h *G.Node) (*G.Node, error) {
 		return n
 	}
 	return ops.Safe(what, func() (*G.Node, error) {
-		mul := func(a *G.Node, p *Param) *G.Node { return G.Must(G.Mul(a, node(p))) }
+		mul := func(a *G.Node, p *Param) *G.Node { return G.Must(ops.MatMul(a, node(p))) }
 		gate := func(i int, b *Param) *G.Node {
 			s := G.Must(G.Add(mul(x, c.wx[i]), mul(h, c.wh[i])))
 			return G.Must(ops.BiasAct(s, node(b), 1, ops.Sigmoid))
