@@ -61,32 +61,45 @@ func validRange(n, size, k, s, p int) (int, int) {
 
 // im2col copies the image img [C, H, W] into cols [C·K·K, Ho·Wo], whose
 // rows start ld elements apart (ld ≥ Ho·Wo: a block of the columns of a
-// wider matrix). Positions outside the image are zeros; the in-image run
-// of each output row is found once, not tested per element.
+// wider matrix). Positions outside the image are zeros. The in-image run
+// of output rows and of each row's positions is found once per kernel
+// offset (ki, kj), not per row or element, and the zero edges are written
+// inline: on the faces encoder's 8×7 and 16×14 maps a row holds 7 or 14
+// values, so per-row bookkeeping and calls used to cost more than the
+// copy.
 func im2col[T float](g ConvGeom, ho, wo int, img, cols []T, ld int) {
-	n := ho * wo
-	for c := 0; c < g.C; c++ {
-		for ki := 0; ki < g.K; ki++ {
-			for kj := 0; kj < g.K; kj++ {
+	n, hw := ho*wo, g.H*g.W
+	for ki := 0; ki < g.K; ki++ {
+		ylo, yhi := validRange(ho, g.H, ki, g.S, g.P)
+		for kj := 0; kj < g.K; kj++ {
+			lo, hi := validRange(wo, g.W, kj, g.S, g.P)
+			off := kj - g.P // x = oj·S + off
+			for c := 0; c < g.C; c++ {
 				row := cols[((c*g.K+ki)*g.K+kj)*ld:][:n]
-				lo, hi := validRange(wo, g.W, kj, g.S, g.P)
-				off := kj - g.P // x = oj·S + off
-				for oi := 0; oi < ho; oi++ {
-					dst := row[oi*wo : (oi+1)*wo]
-					y := oi*g.S - g.P + ki
-					if y < 0 || y >= g.H || lo == hi {
-						clear(dst)
-						continue
+				if lo == hi || ylo == yhi {
+					clear(row)
+					continue
+				}
+				clear(row[:ylo*wo])
+				clear(row[yhi*wo:])
+				plane := img[c*hw:][:hw]
+				for oi := ylo; oi < yhi; oi++ {
+					dst := row[oi*wo:][:wo]
+					src := plane[(oi*g.S-g.P+ki)*g.W:][:g.W]
+					for j := 0; j < lo; j++ {
+						dst[j] = 0
 					}
-					clear(dst[:lo])
-					clear(dst[hi:])
-					src := img[(c*g.H+y)*g.W:][:g.W]
+					for j := hi; j < wo; j++ {
+						dst[j] = 0
+					}
 					if g.S == 1 {
 						copy(dst[lo:hi], src[lo+off:hi+off])
 						continue
 					}
-					for oj := lo; oj < hi; oj++ {
-						dst[oj] = src[oj*g.S+off]
+					x := lo*g.S + off
+					for j := lo; j < hi; j++ {
+						dst[j] = src[x]
+						x += g.S
 					}
 				}
 			}
@@ -96,26 +109,26 @@ func im2col[T float](g ConvGeom, ho, wo int, img, cols []T, ld int) {
 
 // col2im adds cols [C·K·K, Ho·Wo] (rows ld elements apart) back onto img
 // [C, H, W], in the same order as a loop over every (c, ki, kj, oi, oj)
-// would: each pixel's sum is formed in the same order whatever the range
-// bookkeeping.
+// would: each pixel (of one channel) receives its terms in (ki, kj, oi,
+// oj) order whatever the range bookkeeping, so moving the channel loop
+// inside the kernel offsets (to find each offset's ranges once) changes
+// no sum.
 func col2im[T float](g ConvGeom, ho, wo int, cols []T, ld int, img []T) {
-	n := ho * wo
-	for c := 0; c < g.C; c++ {
-		for ki := 0; ki < g.K; ki++ {
-			for kj := 0; kj < g.K; kj++ {
+	n, hw := ho*wo, g.H*g.W
+	for ki := 0; ki < g.K; ki++ {
+		ylo, yhi := validRange(ho, g.H, ki, g.S, g.P)
+		for kj := 0; kj < g.K; kj++ {
+			lo, hi := validRange(wo, g.W, kj, g.S, g.P)
+			if lo == hi || ylo == yhi {
+				continue
+			}
+			off := kj - g.P
+			for c := 0; c < g.C; c++ {
 				row := cols[((c*g.K+ki)*g.K+kj)*ld:][:n]
-				lo, hi := validRange(wo, g.W, kj, g.S, g.P)
-				if lo == hi {
-					continue
-				}
-				off := kj - g.P
-				for oi := 0; oi < ho; oi++ {
-					y := oi*g.S - g.P + ki
-					if y < 0 || y >= g.H {
-						continue
-					}
+				plane := img[c*hw:][:hw]
+				for oi := ylo; oi < yhi; oi++ {
 					src := row[oi*wo+lo : oi*wo+hi]
-					dst := img[(c*g.H+y)*g.W:][:g.W]
+					dst := plane[(oi*g.S-g.P+ki)*g.W:][:g.W]
 					if g.S == 1 {
 						dst = dst[lo+off : hi+off]
 						for j, v := range src {
@@ -123,8 +136,10 @@ func col2im[T float](g ConvGeom, ho, wo int, cols []T, ld int, img []T) {
 						}
 						continue
 					}
-					for j, v := range src {
-						dst[(lo+j)*g.S+off] += v
+					x := lo*g.S + off
+					for _, v := range src {
+						dst[x] += v
+						x += g.S
 					}
 				}
 			}

@@ -69,3 +69,34 @@ func BenchmarkConvKernels(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIm2col times im2col and col2im alone over a training batch of
+// each shape, in float32 (the faces step spends about a third of its
+// single-thread time in them).
+func BenchmarkIm2col(b *testing.B) {
+	r := newRand(32)
+	for _, c := range convBenchShapes {
+		ho, wo, err := c.g.Out()
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := convPlan{g: c.g, ho: ho, wo: wo, cc: c.cc}
+		img := to32(randSlice(r, c.b*p.imgSize()))
+		n := ho * wo
+		cols := make([]float32, p.kk()*n)
+		b.Run(c.name+"/im2col", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				for j := 0; j < c.b; j++ {
+					im2col(p.g, ho, wo, img[j*p.imgSize():][:p.imgSize()], cols, n)
+				}
+			}
+		})
+		b.Run(c.name+"/col2im", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				for j := 0; j < c.b; j++ {
+					col2im(p.g, ho, wo, cols, n, img[j*p.imgSize():][:p.imgSize()])
+				}
+			}
+		})
+	}
+}
