@@ -8,17 +8,22 @@
 # repository root: sh docs/bench/interleave.sh 5 bench.txt (or ... 5 bench2.txt 2).
 # With 2 threads CPU time would add both threads' time, so the peers
 # report wall time and summary.py reads ssdgm's wall ms_step.
+# PEER_THREADS=N runs the PyTorch peers on N threads instead (each engine at
+# its own best setting in the same rounds: PEER_THREADS=1 sh
+# docs/bench/interleave.sh 5 best.txt 2); their timer then reads wall time
+# unless both counts are 1.
 # Then: python3 docs/bench/summary.py bench.txt [--wall]
 set -e
 rounds=${1:-5}
 out=${2:-bench.txt}
 ref=${REF:-../shared/reference}
 t=${3:-1}
-export GOMAXPROCS=$t OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t
+pt=${PEER_THREADS:-$t}
+export GOMAXPROCS=$t OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$pt
 mnist="specs/mnist.ssdgm --set batch.labelled=128 --set batch.unlabelled=128 --steps 4 --runs 3 --warmup 1 --json"
 faces="specs/faces.ssdgm --set discrete.default=relax --set batch.labelled=32 --set batch.unlabelled=32 --steps 2 --runs 2 --warmup 1 --json"
 # One thread: the peers' timer reads process CPU time; more: wall time.
-py() { if [ "$t" = 1 ]; then /usr/bin/python3 docs/bench/cputime.py "$@"; else /usr/bin/python3 "$@"; fi; }
+py() { if [ "$t" = 1 ] && [ "$pt" = 1 ]; then /usr/bin/python3 docs/bench/cputime.py "$@"; else /usr/bin/python3 "$@"; fi; }
 : > "$out"
 # rec TASK ENGINE CMD...: runs CMD and appends its last line as one record;
 # a command that prints nothing (a peer whose python3-torch is missing, a
@@ -34,13 +39,13 @@ rec() {
 }
 for r in $(seq "$rounds"); do
   rec mnist ssdgm-go ./ssdgm bench $mnist
-  rec mnist m2_torch py $ref/m2_torch.py --threads $t --hidden 256 --zdim 50 --batch 128 --unl 128
+  rec mnist m2_torch py $ref/m2_torch.py --threads $pt --hidden 256 --zdim 50 --batch 128 --unl 128
   rec mnist ssdgm-openblas ./ssdgm-openblas bench $mnist
-  rec mnist m2_fast py $ref/m2_fast.py --threads $t --batch 128 --unl 128
+  rec mnist m2_fast py $ref/m2_fast.py --threads $pt --batch 128 --unl 128
 done
 for r in $(seq "$rounds"); do
   rec faces ssdgm-go ./ssdgm bench $faces
-  rec faces faces_torch py $ref/faces_torch.py --threads $t --batch 32 --unl 32
+  rec faces faces_torch py $ref/faces_torch.py --threads $pt --batch 32 --unl 32
   rec faces ssdgm-openblas ./ssdgm-openblas bench $faces
-  rec faces faces_torch py $ref/faces_torch.py --threads $t --batch 32 --unl 32
+  rec faces faces_torch py $ref/faces_torch.py --threads $pt --batch 32 --unl 32
 done
