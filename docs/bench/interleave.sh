@@ -8,10 +8,12 @@
 # repository root: sh docs/bench/interleave.sh 5 bench.txt (or ... 5 bench2.txt 2).
 # With 2 threads CPU time would add both threads' time, so the peers
 # report wall time and summary.py reads ssdgm's wall ms_step.
-# PEER_THREADS=N runs the PyTorch peers on N threads instead (each engine at
-# its own best setting in the same rounds: PEER_THREADS=1 sh
-# docs/bench/interleave.sh 5 best.txt 2); their timer then reads wall time
-# unless both counts are 1.
+# PEER_THREADS=N gives the PyTorch peers N OpenMP threads (--threads N)
+# instead, while OPENBLAS_NUM_THREADS stays THREADS for both: Debian's
+# PyTorch is at its best with one OpenMP thread and OpenBLAS on both cores,
+# so PEER_THREADS=1 sh docs/bench/interleave.sh 5 best.txt 2 puts each
+# engine at its best setting in the same rounds. The peers' timer then reads
+# wall time unless both counts are 1.
 # Then: python3 docs/bench/summary.py bench.txt [--wall]
 set -e
 rounds=${1:-5}
