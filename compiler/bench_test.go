@@ -21,13 +21,7 @@ func mnistStep(tb testing.TB, lab, unl int) (*Program, Batch) {
 	}
 	tb.Cleanup(func() { p.Close() })
 	r := rand.New(rand.NewPCG(1, 2))
-	img := func(n int) []float32 {
-		x := make([]float32, n*784)
-		for i := range x {
-			x[i] = r.Float32()
-		}
-		return x
-	}
+	img := func(n int) []float32 { return randImages(r, n, 784) }
 	y := make([]float32, lab)
 	for i := range y {
 		y[i] = float32(r.IntN(10))
@@ -41,6 +35,16 @@ func mnistStep(tb testing.TB, lab, unl int) (*Program, Batch) {
 func BenchmarkStepMNIST(b *testing.B) {
 	const lab, unl = 128, 128
 	p, batch := mnistStep(b, lab, unl)
+	benchSteps(b, p, batch)
+	s := b.Elapsed().Seconds()
+	b.ReportMetric(float64((lab+unl)*b.N)/s, "examples/s")
+	b.ReportMetric(float64(lab*b.N)/s, "labelled/s")
+	b.ReportMetric(float64(unl*b.N)/s, "unlabelled/s")
+}
+
+// benchSteps times full training steps (Step and Grads) of p over batch,
+// after one untimed step that makes the first run's allocations.
+func benchSteps(b *testing.B, p *Program, batch Batch) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	step := func() {
 		if _, err := p.Step(batch, rng); err != nil {
@@ -50,16 +54,37 @@ func BenchmarkStepMNIST(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	step() // warm up: first-run allocations
+	step()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		step()
 	}
-	s := b.Elapsed().Seconds()
-	b.ReportMetric(float64((lab+unl)*b.N)/s, "examples/s")
-	b.ReportMetric(float64(lab*b.N)/s, "labelled/s")
-	b.ReportMetric(float64(unl*b.N)/s, "unlabelled/s")
+}
+
+// benchProgram compiles spec (float32 weights, seed 1) with opts for a
+// benchmark, closed when it ends.
+func benchProgram(b *testing.B, spec string, opts Options) *Program {
+	m := loadSpec(b, spec)
+	w, err := NewWeights(m, false, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := Compile(m, w, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Close() })
+	return p
+}
+
+// randImages returns n random images of size pixels each, in [0, 1).
+func randImages(r *rand.Rand, n, size int) []float32 {
+	x := make([]float32, n*size)
+	for i := range x {
+		x[i] = r.Float32()
+	}
+	return x
 }
 
 // TestStepRepeatable: a second step over the same batch and noise gives

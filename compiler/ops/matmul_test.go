@@ -61,6 +61,8 @@ func runMul(t *testing.T, dt tensor.Dtype, mul func(a, b *G.Node) (*G.Node, erro
 	return out
 }
 
+// floats copies a float32 or float64 value's data as float64s (nil for
+// anything else).
 func floats(v G.Value) []float64 {
 	switch d := v.Data().(type) {
 	case []float64:

@@ -37,18 +37,11 @@ func eval(t *testing.T, dt tensor.Dtype, f func(g *G.ExprGraph, in G.Nodes) (*G.
 	if err := m.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	switch d := out.Value().Data().(type) {
-	case []float64:
-		return append([]float64(nil), d...)
-	case []float32:
-		r := make([]float64, len(d))
-		for i, v := range d {
-			r[i] = float64(v)
-		}
-		return r
+	r := floats(out.Value())
+	if r == nil {
+		t.Fatalf("unexpected output %T", out.Value().Data())
 	}
-	t.Fatalf("unexpected output %T", out.Value().Data())
-	return nil
+	return r
 }
 
 func toF32(x *tensor.Dense) *tensor.Dense {
