@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"runtime"
 
 	G "gorgonia.org/gorgonia"
 
@@ -44,9 +45,14 @@ func build(m *check.Model, w *Weights, u purpose, opts Options, lower func(p *Pr
 		opts.MaxEnumeration = DefaultMaxEnumeration
 	}
 	p = &Program{Model: m, opts: opts, dt: w.Params.Dtype(), w: w, g: G.NewGraph()}
+	p.built = p.g
+	g := p.g
 	defer func() {
 		if r := recover(); r != nil {
 			p, err = nil, fmt.Errorf("%s %s: gorgonia panicked: %v", u, m.Name, r)
+		}
+		if err != nil {
+			w.Params.Forget(g) // a failed build leaves no nodes in the weights
 		}
 	}()
 	if err := lower(p); err != nil {
@@ -57,6 +63,15 @@ func build(m *check.Model, w *Weights, u purpose, opts Options, lower func(p *Pr
 	} else {
 		p.vm = G.NewTapeMachine(p.g)
 	}
+	// Gorgonia gives every TapeMachine a finalizer (it frees CUDA
+	// contexts; a no-op in a build without the cuda tag). An object with a
+	// finalizer is not freed while it is part of a reference cycle, and a
+	// training program is one (its machine, graph, nodes and op kernels
+	// refer to each other), so closed training programs stayed in memory:
+	// with the parameter set's per-graph nodes (Close), a training run grew
+	// by about 20 MB of resident memory an epoch on MNIST, 40 MB on SDGM.
+	// TestProgramsAreFreed fails without this line.
+	runtime.SetFinalizer(p.vm, nil)
 	return p, nil
 }
 

@@ -40,7 +40,7 @@ func NewEvaluator(m *check.Model, w *Weights, batch, samples int, opts Options, 
 }
 
 // Close releases the machine.
-func (e *Evaluator) Close() error { return e.p.vm.Close() }
+func (e *Evaluator) Close() error { return e.p.Close() }
 
 // Batch is the evaluator's batch size.
 func (e *Evaluator) Batch() int { return e.b.lay.B }

@@ -107,7 +107,7 @@ func (g *Generator) Values() map[string][]float32 {
 }
 
 // Close releases the machine.
-func (g *Generator) Close() error { return g.p.vm.Close() }
+func (g *Generator) Close() error { return g.p.Close() }
 
 // Run draws one batch. fixed holds, for each fixed latent (by SlotName),
 // B rows of its value: a one-hot row for a discrete variable. It returns
@@ -273,7 +273,7 @@ func NewEncoder(m *check.Model, w *Weights, B int, opts Options, clamp bool) (*E
 }
 
 // Close releases the machine.
-func (e *Encoder) Close() error { return e.p.vm.Close() }
+func (e *Encoder) Close() error { return e.p.Close() }
 
 // Run encodes x (B × data size) with the labels of the supervised
 // variables when clamped. With mean the noise is zero (means and relaxed

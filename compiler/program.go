@@ -111,6 +111,7 @@ type Program struct {
 	dt      tensor.Dtype
 	w       *Weights
 	g       *G.ExprGraph
+	built   *G.ExprGraph // the graph the parameter nodes were made in (g before prune)
 	vm      G.VM
 	loss    *G.Node
 	brs     []*branch
@@ -223,8 +224,15 @@ func (p *Program) Weights() *Weights { return p.w }
 // `ssdgm compile --dot`.
 func (p *Program) DOT() string { return p.g.ToDot() }
 
-// Close releases the machine.
-func (p *Program) Close() error { return p.vm.Close() }
+// Close releases the machine and drops the program's nodes from its
+// weights' parameter set, so that nothing keeps the program reachable: a
+// training run builds evaluation and picture programs every epoch, and
+// before this each one stayed in memory (about 20 MB of resident memory an
+// epoch on MNIST; TestProgramsAreFreed).
+func (p *Program) Close() error {
+	p.w.Params.Forget(p.built)
+	return p.vm.Close()
+}
 
 // Batch is one training step's data: images (rows × per-example size,
 // row-major) and, for the labelled rows, the labels of every supervised

@@ -189,8 +189,13 @@ func (ps *Params) Nodes(g *G.ExprGraph) G.Nodes {
 	return out
 }
 
-// Forget drops the set's nodes for g (after g is discarded).
+// Forget drops the set's nodes for g (after g is discarded). Until then
+// the set keeps g, and everything g's machine holds, reachable.
 func (ps *Params) Forget(g *G.ExprGraph) { delete(ps.nodes, g) }
+
+// Graphs returns how many graphs hold nodes of the set (not yet
+// forgotten).
+func (ps *Params) Graphs() int { return len(ps.nodes) }
 
 // uniform returns an initialiser drawing from U(-limit, limit) with r.
 func uniform(r *rand.Rand, limit float64) func() float64 {
