@@ -3,6 +3,7 @@ package fastblas
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"ssdgm/compiler/internal/cputime"
@@ -163,6 +164,8 @@ func TestSgemmBitsAsVek(t *testing.T) {
 	if !im.Accelerated() {
 		t.Skip("no AVX2+FMA micro-kernel on this machine or build")
 	}
+	// The splits over goroutines need GOMAXPROCS ≥ 2, also on one core.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, s := range []struct {
 		m, n, k int
@@ -174,6 +177,8 @@ func TestSgemmBitsAsVek(t *testing.T) {
 		{1280, 10, 256, false, false}, {128, 60, 1280, true, false},
 		// split over goroutines with op(a) transposed and k < m
 		{600, 64, 40, true, false}, {1280, 256, 50, true, true},
+		// split over goroutines by columns: op(b) transposed, or few rows
+		{40, 200, 400, false, false}, {70, 300, 64, true, false}, {300, 100, 90, false, true},
 	} {
 		a, b := make([]float32, s.m*s.k), make([]float32, s.k*s.n)
 		for i := range a {
