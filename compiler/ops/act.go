@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/viterin/vek/vek32"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -267,6 +269,17 @@ func biasActK[T float](a Act, out, x, b []T, r int) {
 		for i := i0; i < i1; i += d {
 			if r == 1 {
 				o, xi := out[i:i+d], x[i:i+d]
+				if o32, ok := any(o).([]float32); ok {
+					// vek's AVX2 add: the same IEEE sums, 8 at a time (in
+					// place when out is x).
+					x32, b32 := any(xi).([]float32), any(b).([]float32)
+					if &o32[0] == &x32[0] {
+						vek32.Add_Inplace(o32, b32)
+					} else {
+						vek32.Add_Into(o32, x32, b32)
+					}
+					continue
+				}
 				for c, bc := range b {
 					o[c] = xi[c] + bc
 				}
@@ -303,6 +316,10 @@ func biasGradK[T float](out, g []T, r int) {
 	for i := 0; i+d <= len(g); i += d {
 		if r == 1 {
 			gi := g[i : i+d]
+			if o32, ok := any(out).([]float32); ok {
+				vek32.Add_Inplace(o32, any(gi).([]float32))
+				continue
+			}
 			for c := range out {
 				out[c] += gi[c]
 			}
@@ -334,14 +351,7 @@ func expm1(x float64) float64 {
 func reluK[T float](out, x []T) {
 	switch o := any(out).(type) {
 	case []float32:
-		for i, v := range any(x).([]float32) {
-			b := math.Float32bits(v)
-			r := b &^ uint32(int32(b)>>31)
-			if v != v {
-				r = b
-			}
-			o[i] = math.Float32frombits(r)
-		}
+		relu32s(o, any(x).([]float32))
 	case []float64:
 		for i, v := range any(x).([]float64) {
 			b := math.Float64bits(v)
@@ -359,15 +369,7 @@ func reluK[T float](out, x []T) {
 func reluGradK[T float](dx, y, g []T) {
 	switch d := any(dx).(type) {
 	case []float32:
-		gs := any(g).([]float32)
-		for i, v := range any(y).([]float32) {
-			// As an integer, y's bits lie in (0, +Inf] exactly when y > 0.
-			b := int64(int32(math.Float32bits(v)))
-			pos := uint64(-b) >> 63
-			fin := uint64(b-0x7f800001) >> 63
-			m := uint32(-(pos & fin))
-			d[i] = math.Float32frombits(math.Float32bits(gs[i]) & m)
-		}
+		reluGrad32s(d, any(y).([]float32), any(g).([]float32))
 	case []float64:
 		gs := any(g).([]float64)
 		for i, v := range any(y).([]float64) {

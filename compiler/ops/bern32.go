@@ -1,8 +1,6 @@
 package ops
 
 import (
-	"math"
-
 	"github.com/viterin/vek/vek32"
 )
 
@@ -28,42 +26,24 @@ const expFloor32 = -87
 func bernFwd32(out, x, a, resid []float32) {
 	d := len(x) / max(len(out), 1)
 	var eb, lb [bernChunk]float32
+	var tb [bernChunk]float64
 	for r := range out {
 		var s float64
 		for j0 := r * d; j0 < (r+1)*d; j0 += bernChunk {
 			j1 := min(j0+bernChunk, (r+1)*d)
 			ar, xr := a[j0:j1], x[j0:j1]
-			e, lg := eb[:len(ar)], lb[:len(ar)]
-			for j, l := range ar {
-				v := -abs32(l)
-				if v < expFloor32 {
-					v = expFloor32
-				}
-				e[j] = v
-			}
+			e, lg, t := eb[:len(ar)], lb[:len(ar)], tb[:len(ar)]
+			bernPrep32s(e, ar)
 			vek32.Exp_Inplace(e)
-			for j, v := range e {
-				lg[j] = 1 + v
-			}
+			vek32.AddNumber_Into(lg, e, 1)
 			vek32.Log_Inplace(lg)
-			for j, l := range ar {
-				// 0.5(l + |l|) is max(l, 0) exactly, without a branch
-				// that the signs of the logits would mispredict.
-				l64 := float64(l)
-				s += float64(xr[j])*l64 - (float64(lg[j]) + 0.5*(l64+math.Abs(l64)))
+			bernTerms32s(t, ar, xr, lg)
+			// The terms are summed in order, as one float64 chain per row.
+			for _, v := range t {
+				s += v
 			}
-			if resid == nil {
-				continue
-			}
-			rr := resid[j0:j1]
-			for j, l := range ar {
-				// sigmoid(l) is 1/(1+e) for l ≥ 0 and e/(1+e) below, chosen
-				// by the sign bit of l without a branch.
-				ev := e[j]
-				inv := 1 / (1 + ev)
-				neg := uint32(int32(math.Float32bits(l)) >> 31)
-				sig := math.Float32frombits(math.Float32bits(inv)&^neg | math.Float32bits(inv*ev)&neg)
-				rr[j] = xr[j] - sig
+			if resid != nil {
+				bernResid32s(resid[j0:j1], xr, ar, e)
 			}
 		}
 		out[r] = float32(s)
