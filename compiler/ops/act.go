@@ -196,7 +196,7 @@ func Activate(x *G.Node, a Act) (*G.Node, error) {
 func actGrad(y, g *G.Node, a Act) (*G.Node, error) {
 	d := y.Shape().Dims()
 	same := func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil }
-	o := &op{name: "ActGrad(" + string(a) + ")", inDims: []int{d, d}, outDims: d, shape: same, diff: []bool{false, false},
+	o := &op{name: "ActGrad(" + string(a) + ")", inDims: []int{d, d}, outDims: d, shape: same, diff: []bool{false, false}, full: true,
 		k: kernel{
 			f32: func(out []float32, in [][]float32) error { actGradK(a, out, in[0], in[1]); return nil },
 			f64: func(out []float64, in [][]float64) error { actGradK(a, out, in[0], in[1]); return nil },

@@ -58,7 +58,7 @@ func bcast(x *G.Node, m bmode, b, d int) (*G.Node, error) {
 	if x.IsScalar() {
 		dims = 0
 	}
-	o := &op{name: name, inDims: []int{dims}, outDims: 2, diff: []bool{dims > 0},
+	o := &op{name: name, inDims: []int{dims}, outDims: 2, diff: []bool{dims > 0}, full: true,
 		shape: func(in []tensor.Shape) (tensor.Shape, error) { return tensor.Shape{b, d}, nil },
 		k: kernel{
 			f32: func(out []float32, in [][]float32) error { bcastK(out, in[0], m, d); return nil },

@@ -41,7 +41,8 @@ func fusedLik(name string, k likKernels, xs ...*G.Node) (*G.Node, error) {
 	o.grad = func(in G.Nodes, _, g *G.Node) (G.Nodes, error) {
 		out := make(G.Nodes, n)
 		for w := 0; w < n; w++ {
-			b := &op{name: fmt.Sprintf("%sGrad%d", name, w), inDims: append(append([]int(nil), dims...), 1), outDims: 2, diff: make([]bool, n+1),
+			// Every family's gradient kernel writes each element of out.
+			b := &op{name: fmt.Sprintf("%sGrad%d", name, w), inDims: append(append([]int(nil), dims...), 1), outDims: 2, diff: make([]bool, n+1), full: true,
 				shape: func(in []tensor.Shape) (tensor.Shape, error) { return in[0].Clone(), nil },
 				k:     k(w),
 			}

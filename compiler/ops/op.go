@@ -125,7 +125,7 @@ func (o *op) do(inplace bool, vs []G.Value) (G.Value, error) {
 		// keeps (reads, gradient accumulation): the last run's output is
 		// free to reuse, saving an allocation (and garbage) per op and run.
 		t = o.buf
-		if !o.full {
+		if !o.full && !o.inplace { // an inplace kernel writes every element
 			switch d := t.Data().(type) {
 			case []float32:
 				clear(d)

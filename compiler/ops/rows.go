@@ -47,7 +47,7 @@ func rowMap(x *G.Node, k int, grouped, sum bool) (*G.Node, error) {
 		return nil, fmt.Errorf("%s: k must be positive", name)
 	}
 	d := x.Shape().Dims()
-	o := &op{name: name, inDims: []int{d}, outDims: d, diff: []bool{true},
+	o := &op{name: name, inDims: []int{d}, outDims: d, diff: []bool{true}, full: !sum,
 		shape: func(in []tensor.Shape) (tensor.Shape, error) {
 			b, _, err := rowsShape(in[0])
 			if err != nil {
@@ -219,7 +219,7 @@ func rowRange(x *G.Node, from, to, n int, pad bool) (*G.Node, error) {
 	if from < 0 || to > n || from >= to {
 		return nil, fmt.Errorf("%s: bad row range for %d rows", name, n)
 	}
-	o := &op{name: name, inDims: []int{2}, outDims: 2, diff: []bool{true},
+	o := &op{name: name, inDims: []int{2}, outDims: 2, diff: []bool{true}, full: !pad,
 		shape: func(in []tensor.Shape) (tensor.Shape, error) {
 			if pad {
 				if in[0][0] != to-from {
