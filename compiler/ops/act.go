@@ -131,6 +131,11 @@ func actK[T float](a Act, out, x []T) {
 // actGradK is dx = g ⊙ a'(x) from the output y. float32 slices go to
 // actGrad32's kernels where there is one.
 func actGradK[T float](a Act, dx, y, g []T) {
+	parRows(len(y), 1, func(lo, hi int) { actGradRange(a, dx[lo:hi], y[lo:hi], g[lo:hi]) })
+}
+
+// actGradRange is actGradK on one goroutine.
+func actGradRange[T float](a Act, dx, y, g []T) {
 	if d, ok := any(dx).([]float32); ok && actGrad32(a, d, any(y).([]float32), any(g).([]float32)) {
 		return
 	}
@@ -261,6 +266,14 @@ const biasActBlock = 2048
 // biasActK is out = act(x + b) for x [B, C·R] and b [C] repeated R times
 // (see BiasAct), a block of rows at a time; out may be x.
 func biasActK[T float](a Act, out, x, b []T, r int) {
+	d := max(len(b)*r, 1)
+	parRows(len(x)/d, d, func(lo, hi int) {
+		biasActRows(a, out[lo*d:hi*d], x[lo*d:hi*d], b, r)
+	})
+}
+
+// biasActRows is biasActK on one goroutine.
+func biasActRows[T float](a Act, out, x, b []T, r int) {
 	d := len(b) * r
 	n := len(x) / max(d, 1) * d // whole rows
 	step := max(biasActBlock/max(d, 1), 1) * d

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/viterin/vek/vek32"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -101,12 +102,20 @@ func bernLogitsC[T float](out []T, in [][]T, wrt int, c *residCache) {
 	}
 	up := in[2]
 	d := len(x) / max(len(up), 1)
-	for r, gv := range up {
-		or, rr := out[r*d:(r+1)*d], rc.r[r*d:(r+1)*d]
-		for j, v := range rr {
-			or[j] = gv * v
+	parRows(len(up), d, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			gv := up[r]
+			or, rr := out[r*d:(r+1)*d], rc.r[r*d:(r+1)*d]
+			if o32, ok := any(or).([]float32); ok {
+				// vek's AVX2 product: the same IEEE products, 8 at a time.
+				vek32.MulNumber_Into(o32, any(rr).([]float32), any(gv).(float32))
+				continue
+			}
+			for j, v := range rr {
+				or[j] = gv * v
+			}
 		}
-	}
+	})
 }
 
 // bernLogitsFwd is bernLogitsK's value that also stores x − sigmoid(l) per
