@@ -5,7 +5,6 @@ package compiler
 import (
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/netlib/blas/netlib"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -16,9 +15,11 @@ const BLAS = "OpenBLAS (netlib, cgo)"
 // Gorgonia's matrix products (G.Use also sets the tensor package's) and of
 // gonum's blas32/blas64, which the convolution ops in compiler/ops call.
 // Build with `-tags openblas`, libopenblas-dev installed and
-// CGO_LDFLAGS=-lopenblas; OPENBLAS_NUM_THREADS sets its thread count.
+// CGO_LDFLAGS=-lopenblas. The products run single-threaded in OpenBLAS and
+// are split over GOMAXPROCS goroutines (splitBLAS), so GOMAXPROCS sets the
+// thread count of both builds alike.
 func init() {
-	impl := netlib.Implementation{}
+	impl := newSplitBLAS()
 	G.Use(impl)
 	blas32.Use(impl)
 	blas64.Use(impl)

@@ -17,22 +17,25 @@ import (
 )
 
 // TestOpenBLASInstalled: with the openblas tag, Gorgonia and gonum's blas32
-// and blas64 (the convolution ops' BLAS) all run on netlib's OpenBLAS.
+// and blas64 (the convolution ops' BLAS) all run on netlib's OpenBLAS,
+// through splitBLAS.
 func TestOpenBLASInstalled(t *testing.T) {
-	if _, ok := G.WhichBLAS().(netlib.Implementation); !ok {
+	if _, ok := G.WhichBLAS().(splitBLAS); !ok {
 		t.Errorf("gorgonia BLAS is %T", G.WhichBLAS())
 	}
-	if _, ok := blas32.Implementation().(netlib.Implementation); !ok {
+	if _, ok := blas32.Implementation().(splitBLAS); !ok {
 		t.Errorf("blas32 is %T", blas32.Implementation())
 	}
-	if _, ok := blas64.Implementation().(netlib.Implementation); !ok {
+	if _, ok := blas64.Implementation().(splitBLAS); !ok {
 		t.Errorf("blas64 is %T", blas64.Implementation())
 	}
 }
 
 // BenchmarkSgemmOpenBLAS times the MNIST step's largest float32 product
-// shapes, and the faces step's widest linear layer's, on OpenBLAS (netlib) and on fastblas's micro-kernel, the pure-Go
-// build's; cpu-ns/op is process CPU time per product (run with
+// shapes, and the faces step's widest linear layer's, on OpenBLAS (netlib,
+// one call on OpenBLAS's one thread), on splitBLAS (the OpenBLAS build's
+// products: one call per goroutine) and on fastblas's micro-kernel, the
+// pure-Go build's; cpu-ns/op is process CPU time per product (run with
 // GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1 for one thread's cost):
 // go test -tags openblas ./compiler -run XXX -bench SgemmOpenBLAS
 func BenchmarkSgemmOpenBLAS(b *testing.B) {
@@ -78,7 +81,7 @@ func BenchmarkSgemmOpenBLAS(b *testing.B) {
 		for _, impl := range []struct {
 			name string
 			im   blas.Float32Level3
-		}{{"openblas", netlib.Implementation{}}, {"fastblas", fastblas.New()}} {
+		}{{"openblas", netlib.Implementation{}}, {"openblas-split", splitBLAS{}}, {"fastblas", fastblas.New()}} {
 			b.Run(s.name+"/"+impl.name, func(b *testing.B) {
 				sec := cputime.PerOp(b, func() { impl.im.Sgemm(ta, tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n) })
 				b.ReportMetric(2*float64(s.m*s.n*s.k)/sec/1e9, "cpu-GFLOP/s")
