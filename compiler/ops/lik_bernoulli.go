@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/viterin/vek/vek32"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -107,8 +106,9 @@ func bernLogitsC[T float](out []T, in [][]T, wrt int, c *residCache) {
 			gv := up[r]
 			or, rr := out[r*d:(r+1)*d], rc.r[r*d:(r+1)*d]
 			if o32, ok := any(or).([]float32); ok {
-				// vek's AVX2 product: the same IEEE products, 8 at a time.
-				vek32.MulNumber_Into(o32, any(rr).([]float32), any(gv).(float32))
+				// The AVX2 product: the same IEEE products, 8 at a time, in
+				// one pass (vek's MulNumber_Into copies, then scales).
+				scale32s(o32, any(rr).([]float32), any(gv).(float32))
 				continue
 			}
 			for j, v := range rr {

@@ -112,3 +112,27 @@ func bernResid32s(r, x, l, e []float32) {
 		r[j] = x[j] - sig
 	}
 }
+
+// add32s is out = x + y, element by element, in one pass over out.
+func add32s(out, x, y []float32) {
+	out, y = out[:len(x)], y[:len(x)]
+	n := avx2Len(len(x))
+	if n > 0 {
+		add32(&out[0], &x[0], &y[0], n)
+	}
+	for i := n; i < len(x); i++ {
+		out[i] = x[i] + y[i]
+	}
+}
+
+// scale32s is out = s·x, element by element, in one pass over out.
+func scale32s(out, x []float32, s float32) {
+	out = out[:len(x)]
+	n := avx2Len(len(x))
+	if n > 0 {
+		scale32(&out[0], &x[0], s, n)
+	}
+	for i := n; i < len(x); i++ {
+		out[i] = s * x[i]
+	}
+}

@@ -22,3 +22,9 @@ func bernTerms32(t *float64, l, x, lg *float32, n int)
 
 //go:noescape
 func bernResid32(r, x, l, e *float32, n int)
+
+//go:noescape
+func add32(out, x, y *float32, n int)
+
+//go:noescape
+func scale32(out, x *float32, s float32, n int)

@@ -94,5 +94,22 @@ func TestSIMDKernelsBitsAsGo(t *testing.T) {
 			}
 		}
 		sameBits32(t, "Bernoulli residual", got, want)
+
+		add32s(got, x, y)
+		for j := range x {
+			want[j] = x[j] + y[j]
+		}
+		sameBits32(t, "sum", got, want)
+		copy(got, x)
+		add32s(got, got, y) // in place, as the bias is added
+		sameBits32(t, "sum in place", got, want)
+
+		for _, s := range []float32{1, -0.5, 3e-39, float32(math.Inf(1))} {
+			scale32s(got, x, s)
+			for j := range x {
+				want[j] = s * x[j]
+			}
+			sameBits32(t, "scale", got, want)
+		}
 	}
 }
