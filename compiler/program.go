@@ -67,6 +67,10 @@ type Options struct {
 	// graph (for a frozen network read by trained ones, its whole backward
 	// pass), and Grads returns zeros in their place. Empty: none.
 	Frozen []bool
+	// Shards splits every batch into this many equal parts, each a Program
+	// of its own run concurrently (CompileStep, Shards); 0 or 1: one
+	// Program. Compile itself ignores it.
+	Shards int
 	// Sets, when not empty, replaces Labelled and SupWeight: one labelled
 	// branch per observed set, for data points that carry only some of the
 	// supervised variables (the paper's objective with O per point).

@@ -39,6 +39,7 @@ type benchRecord struct {
 	BatchLabelled   int       `json:"batch_labelled"`
 	BatchUnlabelled int       `json:"batch_unlabelled"`
 	Samples         int       `json:"samples"`
+	Shards          int       `json:"shards"`
 	Steps           int       `json:"steps"`
 	Warmup          int       `json:"warmup"`
 	Runs            int       `json:"runs"`
@@ -80,7 +81,7 @@ func runBench(e *env, args []string) int {
 	// The constants α and γM/N do not change the work of a step, so N is
 	// not read from the dataset.
 	opts := train.CompileOptions(m, cfg, max(cfg.Labelled.Count, 1))
-	w, prog, ok := compileProgram(e, m, src, cfg, opts, *cf.source)
+	w, prog, ok := compileStepper(e, m, src, cfg, opts, *cf.source)
 	if !ok {
 		return exitFail
 	}
@@ -109,7 +110,7 @@ func runBench(e *env, args []string) int {
 	perStep := opts.Labelled + opts.Unlabelled
 	rec := benchRecord{
 		Engine: "ssdgm", Model: m.Name, Spec: files[0], Dtype: cfg.Dtype,
-		BatchLabelled: opts.Labelled, BatchUnlabelled: opts.Unlabelled, Samples: opts.Samples,
+		BatchLabelled: opts.Labelled, BatchUnlabelled: opts.Unlabelled, Samples: opts.Samples, Shards: max(opts.Shards, 1),
 		Steps: *steps, Warmup: *warmup, Runs: *nruns,
 		GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GOMAXPROCS: runtime.GOMAXPROCS(0),
 	}
@@ -157,7 +158,7 @@ func runBench(e *env, args []string) int {
 // newBenchStepper returns a function that runs one full training step:
 // forward and backward through prog, then the optimizer training uses (the
 // fused Adam of runtime/optim, which also zeroes the gradients).
-func newBenchStepper(prog *compiler.Program, w *compiler.Weights, cfg optim.Config) (func(compiler.Batch, *rand.Rand) error, error) {
+func newBenchStepper(prog compiler.Stepper, w *compiler.Weights, cfg optim.Config) (func(compiler.Batch, *rand.Rand) error, error) {
 	opt, err := train.NewOptimizer(w, cfg)
 	if err != nil {
 		return nil, err

@@ -108,10 +108,14 @@ func programOptions(m *check.Model, cfg *config.Config) (compiler.Options, strin
 }
 
 func batchText(o compiler.Options) string {
+	t := fmt.Sprintf("%d labelled + %d unlabelled", o.Labelled, o.Unlabelled)
 	if o.Labelled == 0 {
-		return fmt.Sprintf("%d unlabelled", o.Unlabelled)
+		t = fmt.Sprintf("%d unlabelled", o.Unlabelled)
 	}
-	return fmt.Sprintf("%d labelled + %d unlabelled", o.Labelled, o.Unlabelled)
+	if o.Shards > 1 {
+		t += fmt.Sprintf(" in %d parts", o.Shards)
+	}
+	return t
 }
 
 func writeNetworks(w io.Writer, ws *compiler.Weights, m *check.Model) {

@@ -120,3 +120,19 @@ func compileProgram(e *env, m *check.Model, src []byte, cfg *config.Config, opts
 	}
 	return w, prog, true
 }
+
+// compileStepper is compileProgram for a training step that may be split
+// into parts (batch.shards): a Program or compiler.Shards.
+func compileStepper(e *env, m *check.Model, src []byte, cfg *config.Config, opts compiler.Options, showSource bool) (*compiler.Weights, compiler.Stepper, bool) {
+	w, err := compiler.NewWeights(m, cfg.Dtype == "float64", uint64(cfg.Seed))
+	if err != nil {
+		printDiags(e, err, src, showSource)
+		return nil, nil, false
+	}
+	step, err := compiler.CompileStep(m, w, opts)
+	if err != nil {
+		printDiags(e, err, src, showSource)
+		return nil, nil, false
+	}
+	return w, step, true
+}

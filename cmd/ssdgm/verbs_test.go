@@ -76,7 +76,7 @@ func TestBench(t *testing.T) {
 	}
 	want := map[string]string{
 		"engine": "string", "model": "string", "spec": "string", "build_tags": "array", "blas": "string", "dtype": "string",
-		"batch_labelled": "number", "batch_unlabelled": "number", "samples": "number", "steps": "number", "warmup": "number",
+		"batch_labelled": "number", "batch_unlabelled": "number", "samples": "number", "shards": "number", "steps": "number", "warmup": "number",
 		"runs": "number", "median_ex_s": "number", "labelled_ex_s": "number", "unlabelled_ex_s": "number", "ms_step": "number", "cpu_ms_step": "number",
 		"runs_ex_s": "array", "go_version": "string", "goos": "string", "goarch": "string", "gomaxprocs": "number",
 	}

@@ -14,6 +14,9 @@
 # so PEER_THREADS=1 sh docs/bench/interleave.sh 5 best.txt 2 puts each
 # engine at its best setting in the same rounds. The peers' timer then reads
 # wall time unless both counts are 1.
+# SHARDS="1 2" also runs ssdgm's step in 2 data-parallel parts (--set
+# batch.shards=2, README Speed) in every round, as engines ssdgm-go-s2 and
+# ssdgm-openblas-s2; the default, SHARDS=1, runs one part only.
 # Then: python3 docs/bench/summary.py bench.txt [--wall]
 set -e
 rounds=${1:-5}
@@ -22,6 +25,7 @@ ref=${REF:-../shared/reference}
 t=${3:-1}
 pt=${PEER_THREADS:-$t}
 export GOMAXPROCS=$t OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$pt
+shards=${SHARDS:-1}
 mnist="specs/mnist.ssdgm --set batch.labelled=128 --set batch.unlabelled=128 --steps 4 --runs 3 --warmup 1 --json"
 faces="specs/faces.ssdgm --set discrete.default=relax --set batch.labelled=32 --set batch.unlabelled=32 --steps 2 --runs 2 --warmup 1 --json"
 # One thread: the peers' timer reads process CPU time; more: wall time.
@@ -39,15 +43,21 @@ rec() {
   fi
   echo "round $r $task $engine $o" >> "$out"
 }
+# sfx N: the engine-name suffix of N parts ("" for one).
+sfx() { if [ "$1" = 1 ]; then echo ""; else echo "-s$1"; fi; }
 for r in $(seq "$rounds"); do
-  rec mnist ssdgm-go ./ssdgm bench $mnist
-  rec mnist m2_torch py $ref/m2_torch.py --threads $pt --hidden 256 --zdim 50 --batch 128 --unl 128
-  rec mnist ssdgm-openblas ./ssdgm-openblas bench $mnist
-  rec mnist m2_fast py $ref/m2_fast.py --threads $pt --batch 128 --unl 128
+  for n in $shards; do
+    rec mnist ssdgm-go$(sfx $n) ./ssdgm bench $mnist --set batch.shards=$n
+    rec mnist m2_torch py $ref/m2_torch.py --threads $pt --hidden 256 --zdim 50 --batch 128 --unl 128
+    rec mnist ssdgm-openblas$(sfx $n) ./ssdgm-openblas bench $mnist --set batch.shards=$n
+    rec mnist m2_fast py $ref/m2_fast.py --threads $pt --batch 128 --unl 128
+  done
 done
 for r in $(seq "$rounds"); do
-  rec faces ssdgm-go ./ssdgm bench $faces
-  rec faces faces_torch py $ref/faces_torch.py --threads $pt --batch 32 --unl 32
-  rec faces ssdgm-openblas ./ssdgm-openblas bench $faces
-  rec faces faces_torch py $ref/faces_torch.py --threads $pt --batch 32 --unl 32
+  for n in $shards; do
+    rec faces ssdgm-go$(sfx $n) ./ssdgm bench $faces --set batch.shards=$n
+    rec faces faces_torch py $ref/faces_torch.py --threads $pt --batch 32 --unl 32
+    rec faces ssdgm-openblas$(sfx $n) ./ssdgm-openblas bench $faces --set batch.shards=$n
+    rec faces faces_torch py $ref/faces_torch.py --threads $pt --batch 32 --unl 32
+  done
 done

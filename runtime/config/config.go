@@ -82,6 +82,7 @@ type Discrete struct {
 type Batch struct {
 	Labelled   int
 	Unlabelled int
+	Shards     int // equal parts each step's batches are split into (data parallelism)
 }
 
 // Checkpoint says when checkpoints are written besides the end of each

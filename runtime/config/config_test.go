@@ -177,7 +177,7 @@ func TestSet(t *testing.T) {
 		{"epochs", "null", nil, `epochs: expected an integer, got null`},
 		{"optimizer.lrr", "1", nil, `unknown key "optimizer.lrr"; did you mean "optimizer.lr"?`},
 		{"labeled.count", "1", nil, `unknown key "labeled.count"; did you mean "labelled.count"?`},
-		{"batch", "3", nil, `batch is a section, not a key; set one of: batch.labelled, batch.unlabelled`},
+		{"batch", "3", nil, `batch is a section, not a key; set one of: batch.labelled, batch.unlabelled, batch.shards`},
 		{"discrete.vars.y", "sample", nil, `discrete.vars.y: must be enumerate or relax; got "sample"`},
 		{"discrete.vars.9y", "relax", nil, `discrete.vars.9y: "9y" is not a variable name`},
 		{"dtype", "float16", nil, `dtype: must be float32 or float64; got "float16"; did you mean "float32"?`},
@@ -335,6 +335,7 @@ func TestHashLateKeys(t *testing.T) {
 		"optimizer.clip_value":   "1",
 		"discrete.shared_noise":  "true",
 		"objective.analytic_kl":  "true",
+		"batch.shards":           "2",
 	}
 	// The lines of the late keys (and of sections holding only late keys)
 	// in the default canonical form.
@@ -347,6 +348,7 @@ func TestHashLateKeys(t *testing.T) {
 		"  clip_norm: 0.0\n": true, "  clip_value: 0.0\n": true,
 		"  shared_noise: false\n": true,
 		"objective:\n":            true, "  analytic_kl: false\n": true,
+		"  shards: 1\n": true,
 	}
 	c := Default()
 	var old []string

@@ -230,6 +230,24 @@ enumerated rows (` + "`compiler/hoist.go`" + `): the multi-MNIST slots, computed
 canvas instead of once per enumerated count, make the step about half as long
 there. The multi-MNIST configs turn it on.
 
+## Shards
+
+` + "`batch.shards: N`" + ` splits each step's labelled and unlabelled batches into N equal
+parts of consecutive rows, compiles each part as its own program over the same
+networks, runs the parts on their own goroutines and averages their losses, terms and
+gradients. Every term of the objective is a mean over the data points of its branch,
+so the mean over equal parts is the objective of the whole batch: without noise the
+gradients agree with one program's to float rounding
+(` + "`go test ./compiler -run TestShardsMatchWholeBatch`" + `). Each part draws its noise from its own stream, seeded
+from the run's generator at every step in part order, so a run's numbers depend on N
+(1 and 2 give different runs of the same objective) but not on how the goroutines
+are scheduled, nor, in the pure-Go build, on GOMAXPROCS (the OpenBLAS build's
+products depend on it within rounding either way), and a resumed run continues
+exactly. The graph
+executor runs one op at a time, so with one part a second core only works inside the
+large products and split kernels; with two parts both cores work through the whole
+step (README, Speed). The default, 1, keeps every earlier run's numbers.
+
 ## Analytic KL
 
 ` + "`objective.analytic_kl: true`" + ` scores a continuous latent z whose encoder q(z | ·) and

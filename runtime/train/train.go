@@ -76,7 +76,7 @@ type trainer struct {
 	classVar *check.Var
 	frozen   []bool // parameters kept fixed (init.freeze), in w.Params order
 	w        *compiler.Weights
-	prog     *compiler.Program
+	prog     compiler.Stepper
 	optim    optimizer
 	unl, lab *labelled.Sampler
 	rng      *rand.Rand
@@ -191,7 +191,7 @@ func (t *trainer) setup() error {
 		}
 	}
 	copts.Frozen = t.frozen
-	if t.prog, err = compiler.Compile(t.m, t.w, copts); err != nil {
+	if t.prog, err = compiler.CompileStep(t.m, t.w, copts); err != nil {
 		return err
 	}
 	if t.optim, err = newOptimizer(t.w, optim.Config{LR: cfg.Optimizer.LR, Beta1: cfg.Optimizer.Beta1, Beta2: cfg.Optimizer.Beta2, Eps: cfg.Optimizer.Eps}); err != nil {
