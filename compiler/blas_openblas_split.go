@@ -88,36 +88,32 @@ func splitRowOff(t bool, r, ld int) int {
 
 // Sgemm computes c = alpha·op(a)·op(b) + beta·c, split as splitBlocks says.
 func (s splitBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	byRows, lims := splitBlocks(runtime.GOMAXPROCS(0), m, n, k)
-	if lims == nil || !splitFits(tA, m, k, len(a), lda) || !splitFits(tB, k, n, len(b), ldb) || !splitFits(blas.NoTrans, m, n, len(c), ldc) {
-		s.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	ta, tb := tA != blas.NoTrans, tB != blas.NoTrans
-	splitRun(lims, func(lo, hi int) {
-		if byRows {
-			s.Implementation.Sgemm(tA, tB, hi-lo, n, k, alpha, a[splitRowOff(ta, lo, lda):], lda, b, ldb, beta, c[lo*ldc:], ldc)
-			return
-		}
-		// op(b)'s columns lo..hi are b's rows where b is transposed.
-		s.Implementation.Sgemm(tA, tB, m, hi-lo, k, alpha, a, lda, b[splitRowOff(!tb, lo, ldb):], ldb, beta, c[lo:], ldc)
-	})
+	splitGemm(s.Implementation.Sgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Dgemm is Sgemm in float64.
 func (s splitBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	splitGemm(s.Implementation.Dgemm, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// splitGemm runs the product through gemm (one OpenBLAS call per block),
+// split as splitBlocks says; a product too small to split, or with
+// arguments that do not fit, goes to gemm whole.
+func splitGemm[T float32 | float64](gemm func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int),
+	tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	byRows, lims := splitBlocks(runtime.GOMAXPROCS(0), m, n, k)
 	if lims == nil || !splitFits(tA, m, k, len(a), lda) || !splitFits(tB, k, n, len(b), ldb) || !splitFits(blas.NoTrans, m, n, len(c), ldc) {
-		s.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	ta, tb := tA != blas.NoTrans, tB != blas.NoTrans
 	splitRun(lims, func(lo, hi int) {
 		if byRows {
-			s.Implementation.Dgemm(tA, tB, hi-lo, n, k, alpha, a[splitRowOff(ta, lo, lda):], lda, b, ldb, beta, c[lo*ldc:], ldc)
+			gemm(tA, tB, hi-lo, n, k, alpha, a[splitRowOff(ta, lo, lda):], lda, b, ldb, beta, c[lo*ldc:], ldc)
 			return
 		}
-		s.Implementation.Dgemm(tA, tB, m, hi-lo, k, alpha, a, lda, b[splitRowOff(!tb, lo, ldb):], ldb, beta, c[lo:], ldc)
+		// op(b)'s columns lo..hi are b's rows where b is transposed.
+		gemm(tA, tB, m, hi-lo, k, alpha, a, lda, b[splitRowOff(!tb, lo, ldb):], ldb, beta, c[lo:], ldc)
 	})
 }
 

@@ -26,10 +26,20 @@ type Stepper interface {
 // CompileStep builds the training step of m over w: one Program, or, with
 // opts.Shards > 1, Shards of that many.
 func CompileStep(m *check.Model, w *Weights, opts Options) (Stepper, error) {
+	// Explicit nils on failure: a typed nil pointer would make a non-nil
+	// Stepper.
 	if opts.Shards > 1 {
-		return CompileShards(m, w, opts)
+		s, err := CompileShards(m, w, opts)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
-	return Compile(m, w, opts)
+	p, err := Compile(m, w, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // Shards is a training step split into opts.Shards equal parts of its

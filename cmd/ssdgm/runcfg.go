@@ -108,31 +108,28 @@ func specAndConfig(e *env, c *configFlags, specPath string) (*check.Model, []byt
 // compileProgram builds the networks and the training program of m for the
 // options, printing positioned problems; ok is false after a failure.
 func compileProgram(e *env, m *check.Model, src []byte, cfg *config.Config, opts compiler.Options, showSource bool) (*compiler.Weights, *compiler.Program, bool) {
-	w, err := compiler.NewWeights(m, cfg.Dtype == "float64", uint64(cfg.Seed))
-	if err != nil {
-		printDiags(e, err, src, showSource)
-		return nil, nil, false
-	}
-	prog, err := compiler.Compile(m, w, opts)
-	if err != nil {
-		printDiags(e, err, src, showSource)
-		return nil, nil, false
-	}
-	return w, prog, true
+	return compileWith(e, m, src, cfg, opts, showSource, compiler.Compile)
 }
 
 // compileStepper is compileProgram for a training step that may be split
 // into parts (batch.shards): a Program or compiler.Shards.
 func compileStepper(e *env, m *check.Model, src []byte, cfg *config.Config, opts compiler.Options, showSource bool) (*compiler.Weights, compiler.Stepper, bool) {
+	return compileWith(e, m, src, cfg, opts, showSource, compiler.CompileStep)
+}
+
+// compileWith builds the networks of m and compiles them with compile.
+func compileWith[P any](e *env, m *check.Model, src []byte, cfg *config.Config, opts compiler.Options, showSource bool,
+	compile func(*check.Model, *compiler.Weights, compiler.Options) (P, error)) (*compiler.Weights, P, bool) {
+	var none P
 	w, err := compiler.NewWeights(m, cfg.Dtype == "float64", uint64(cfg.Seed))
 	if err != nil {
 		printDiags(e, err, src, showSource)
-		return nil, nil, false
+		return nil, none, false
 	}
-	step, err := compiler.CompileStep(m, w, opts)
+	prog, err := compile(m, w, opts)
 	if err != nil {
 		printDiags(e, err, src, showSource)
-		return nil, nil, false
+		return nil, none, false
 	}
-	return w, step, true
+	return w, prog, true
 }
