@@ -373,6 +373,7 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 	obs := t.opt.Observer
 	obs.Observe(Event{Kind: RunStart, Message: t.run.Dir(), Epochs: cfg.Epochs, Steps: steps})
 	start := time.Now()
+	first := true // no step of this process done yet
 	for t.epoch < cfg.Epochs {
 		ep := t.epoch + 1
 		obs.Observe(Event{Kind: EpochStart, Epoch: ep, Epochs: cfg.Epochs, Steps: steps})
@@ -398,6 +399,11 @@ func (t *trainer) loop(ctx context.Context) (*Summary, error) {
 				return nil, err
 			}
 			t.lossSum += res.Loss
+			if rss, ok := peakRSS(); ok && first {
+				// What starting a run costs: data, programs, one step.
+				t.run.Logf("step %d, the first of this process: peak_rss %d MB", t.step, rss>>20)
+			}
+			first = false
 			examples += cfg.Batch.Unlabelled
 			examples += t.labelledPerStep()
 			t.inEpoch++

@@ -106,6 +106,11 @@ func TestTrainResume(t *testing.T) {
 		if n := len(re.FindAll(log, -1)); n != 3 {
 			t.Errorf("train.log has %d epoch lines with peak_rss, want 3:\n%s", n, log)
 		}
+		// And the first step of the process, once.
+		first := regexp.MustCompile(`(?m) step 1, the first of this process: peak_rss [1-9]\d* MB$`)
+		if n := len(first.FindAll(log, -1)); n != 1 {
+			t.Errorf("train.log has %d first-step lines with peak_rss, want 1:\n%s", n, log)
+		}
 	}
 	errTest, ok := full.Metrics["err_test_y"]
 	if !ok || errTest < 0 || errTest > 1 {
