@@ -16,9 +16,6 @@ type Stepper interface {
 	// Grads returns the gradient of every parameter, valid after Step
 	// until the next (the optimizer zeroes them).
 	Grads() (Grads, error)
-	// SkippedRows returns how many enumerated rows the last step gave no
-	// gradient (Program.SkippedRows).
-	SkippedRows() int
 	// Close releases the machines.
 	Close() error
 }
@@ -67,6 +64,7 @@ type Shards struct {
 	opts  Options
 	res   []Result
 	errs  []error
+	bs    []Batch // the parts' batches, views into the step's batch, reused
 }
 
 // CompileShards compiles opts.Shards Programs of m over w, each with every
@@ -93,7 +91,10 @@ func CompileShards(m *check.Model, w *Weights, opts Options) (*Shards, error) {
 			}
 		}
 	}
-	s := &Shards{opts: opts, res: make([]Result, n), errs: make([]error, n)}
+	s := &Shards{opts: opts, res: make([]Result, n), errs: make([]error, n), bs: make([]Batch, n)}
+	for i := range s.bs {
+		s.bs[i].Sets = make([]SetBatch, len(opts.Sets))
+	}
 	for i := 0; i < n; i++ {
 		p, err := Compile(m, w, part)
 		if err != nil {
@@ -117,39 +118,29 @@ func divide(b *int, n int, what string) error {
 	return nil
 }
 
-// Parts returns the Programs of the parts, in order.
-func (s *Shards) Parts() []*Program { return s.parts }
-
 // Step splits batch into the parts, seeds each part's noise stream from
 // rng, runs the parts concurrently and returns the mean loss and terms.
 func (s *Shards) Step(batch Batch, rng *rand.Rand) (Result, error) {
-	n := len(s.parts)
-	bs := make([]Batch, n)
-	var err error
-	if err = splitRows(batch.Unlabelled, s.opts.Unlabelled, n, func(i int, x []float32) { bs[i].Unlabelled = x }); err != nil {
+	n, bs := len(s.parts), s.bs
+	if err := splitRows(batch.Unlabelled, s.opts.Unlabelled, n, func(i int, x []float32) { bs[i].Unlabelled = x }); err != nil {
 		return Result{}, fmt.Errorf("unlabelled batch: %w", err)
 	}
-	if err = splitRows(batch.Labelled, s.opts.Labelled, n, func(i int, x []float32) { bs[i].Labelled = x }); err != nil {
+	if err := splitRows(batch.Labelled, s.opts.Labelled, n, func(i int, x []float32) { bs[i].Labelled = x }); err != nil {
 		return Result{}, fmt.Errorf("labelled batch: %w", err)
 	}
-	if err = splitLabels(batch.Labels, s.opts.Labelled, n, func(i int, l map[string][]float32) { bs[i].Labels = l }); err != nil {
+	if err := splitLabels(batch.Labels, s.opts.Labelled, bs, func(b *Batch) *map[string][]float32 { return &b.Labels }); err != nil {
 		return Result{}, err
 	}
-	if len(s.opts.Sets) > 0 {
-		if len(batch.Sets) != len(s.opts.Sets) {
-			return Result{}, fmt.Errorf("batch has %d label sets, the program %d", len(batch.Sets), len(s.opts.Sets))
+	if len(batch.Sets) != len(s.opts.Sets) {
+		return Result{}, fmt.Errorf("batch has %d label sets, the program %d", len(batch.Sets), len(s.opts.Sets))
+	}
+	for j, sb := range batch.Sets {
+		rows := s.opts.Sets[j].Batch
+		if err := splitRows(sb.X, rows, n, func(i int, x []float32) { bs[i].Sets[j].X = x }); err != nil {
+			return Result{}, fmt.Errorf("label set %d: %w", j+1, err)
 		}
-		for i := range bs {
-			bs[i].Sets = make([]SetBatch, len(batch.Sets))
-		}
-		for j, sb := range batch.Sets {
-			rows := s.opts.Sets[j].Batch
-			if err = splitRows(sb.X, rows, n, func(i int, x []float32) { bs[i].Sets[j].X = x }); err != nil {
-				return Result{}, fmt.Errorf("label set %d: %w", j+1, err)
-			}
-			if err = splitLabels(sb.Labels, rows, n, func(i int, l map[string][]float32) { bs[i].Sets[j].Labels = l }); err != nil {
-				return Result{}, fmt.Errorf("label set %d: %w", j+1, err)
-			}
+		if err := splitLabels(sb.Labels, rows, bs, func(b *Batch) *map[string][]float32 { return &b.Sets[j].Labels }); err != nil {
+			return Result{}, fmt.Errorf("label set %d: %w", j+1, err)
 		}
 	}
 	for i := range s.pcgs {
@@ -199,22 +190,24 @@ func splitRows(x []float32, rows, n int, set func(int, []float32)) error {
 	return nil
 }
 
-// splitLabels splits every label array of labels into n parts by rows.
-func splitLabels(labels map[string][]float32, rows, n int, set func(int, map[string][]float32)) error {
-	if labels == nil {
-		return nil
-	}
-	parts := make([]map[string][]float32, n)
-	for i := range parts {
-		parts[i] = make(map[string][]float32, len(labels))
+// splitLabels splits every label array of labels by rows into the label
+// map of each part's batch (at(part)), reusing the maps from step to step.
+func splitLabels(labels map[string][]float32, rows int, bs []Batch, at func(*Batch) *map[string][]float32) error {
+	for i := range bs {
+		m := at(&bs[i])
+		if labels == nil {
+			*m = nil
+			continue
+		}
+		if *m == nil {
+			*m = make(map[string][]float32, len(labels))
+		}
+		clear(*m)
 	}
 	for name, v := range labels {
-		if err := splitRows(v, rows, n, func(i int, x []float32) { parts[i][name] = x }); err != nil {
+		if err := splitRows(v, rows, len(bs), func(i int, x []float32) { (*at(&bs[i]))[name] = x }); err != nil {
 			return fmt.Errorf("labels of %s: %w", name, err)
 		}
-	}
-	for i, p := range parts {
-		set(i, p)
 	}
 	return nil
 }
@@ -268,15 +261,6 @@ func meanInto[T float32 | float64](dst [][]T, all []Grads, j int, get func(Grads
 	for k := range d {
 		d[k] *= inv
 	}
-}
-
-// SkippedRows sums the parts' skipped rows.
-func (s *Shards) SkippedRows() int {
-	n := 0
-	for _, p := range s.parts {
-		n += p.SkippedRows()
-	}
-	return n
 }
 
 // Close releases every part's machine.

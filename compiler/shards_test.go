@@ -45,71 +45,84 @@ func checkSource(t *testing.T, src string) *check.Model {
 	return m
 }
 
-// TestShardsMatchWholeBatch: without noise, Shards of 2 and 4 parts give
+// TestShardsMatchWholeBatch: without noise, Shards of 2 and 4 parts give,
+// with one labelled batch and with label sets (labelled.counts),
 // the whole batch's loss and gradients within float64 rounding, and a
 // second step (after the optimizer zeroed the returned gradients) gives
 // the same again: the parts' own buffers were zeroed too.
 func TestShardsMatchWholeBatch(t *testing.T) {
 	m := checkSource(t, noiseFreeSpec)
-	opts := Options{Labelled: 8, Unlabelled: 12, Samples: 1, Alpha: 3, SupWeight: 0.7}
-	batch := tinyBatch(rand.New(rand.NewPCG(5, 6)), 8, 12, 16, 3)
-	w, err := NewWeights(m, true, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	whole, err := Compile(m, w, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer whole.Close()
-	want, err := whole.Step(batch, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg, err := whole.Grads()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []int{2, 4} {
-		o := opts
-		o.Shards = n
-		st, err := CompileStep(m, w, o)
+	plain := tinyBatch(rand.New(rand.NewPCG(5, 6)), 8, 12, 16, 3)
+	sets := plain
+	sets.Sets = []SetBatch{{X: plain.Labelled, Labels: plain.Labels}}
+	sets.Labelled, sets.Labels = nil, nil
+	for _, tc := range []struct {
+		name  string
+		opts  Options
+		batch Batch
+	}{
+		{"labelled batch", Options{Labelled: 8, Unlabelled: 12, Samples: 1, Alpha: 3, SupWeight: 0.7}, plain},
+		{"label sets", Options{Labelled: 8, Unlabelled: 12, Samples: 1, Alpha: 3, Sets: []LabelSet{{Batch: 8, Weight: 0.7}}}, sets},
+	} {
+		opts, batch := tc.opts, tc.batch
+		w, err := NewWeights(m, true, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := st.(*Shards); !ok {
-			t.Fatalf("CompileStep with Shards = %d gave %T", n, st)
+		whole, err := Compile(m, w, opts)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for step := 1; step <= 2; step++ {
-			got, err := st.Step(batch, rand.New(rand.NewPCG(1, 1)))
+		defer whole.Close()
+		want, err := whole.Step(batch, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg, err := whole.Grads()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{2, 4} {
+			o := opts
+			o.Shards = n
+			st, err := CompileStep(m, w, o)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := math.Abs(got.Loss - want.Loss); d > 1e-12*math.Abs(want.Loss) {
-				t.Errorf("shards %d step %d: loss %v, whole batch %v", n, step, got.Loss, want.Loss)
+			if _, ok := st.(*Shards); !ok {
+				t.Fatalf("CompileStep with Shards = %d gave %T", n, st)
 			}
-			if len(got.Terms) != len(want.Terms) {
-				t.Fatalf("shards %d: %d terms, whole batch %d", n, len(got.Terms), len(want.Terms))
-			}
-			for k, tm := range got.Terms {
-				if tm.Name != want.Terms[k].Name || math.Abs(tm.Value-want.Terms[k].Value) > 1e-12*(1+math.Abs(tm.Value)) {
-					t.Errorf("shards %d: term %s = %v, whole batch %s = %v", n, tm.Name, tm.Value, want.Terms[k].Name, want.Terms[k].Value)
+			for step := 1; step <= 2; step++ {
+				got, err := st.Step(batch, rand.New(rand.NewPCG(1, 1)))
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			gs, err := st.Grads()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, g := range gs.F64 {
-				for j, v := range g {
-					if d := math.Abs(v - wg.F64[i][j]); d > 1e-12*(1+math.Abs(v)) {
-						t.Fatalf("shards %d step %d: gradient %d[%d] = %v, whole batch %v", n, step, i, j, v, wg.F64[i][j])
+				if d := math.Abs(got.Loss - want.Loss); d > 1e-12*math.Abs(want.Loss) {
+					t.Errorf("%s, shards %d step %d: loss %v, whole batch %v", tc.name, n, step, got.Loss, want.Loss)
+				}
+				if len(got.Terms) != len(want.Terms) {
+					t.Fatalf("shards %d: %d terms, whole batch %d", n, len(got.Terms), len(want.Terms))
+				}
+				for k, tm := range got.Terms {
+					if tm.Name != want.Terms[k].Name || math.Abs(tm.Value-want.Terms[k].Value) > 1e-12*(1+math.Abs(tm.Value)) {
+						t.Errorf("shards %d: term %s = %v, whole batch %s = %v", n, tm.Name, tm.Value, want.Terms[k].Name, want.Terms[k].Value)
 					}
 				}
-				clear(g) // as the optimizer does
+				gs, err := st.Grads()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, g := range gs.F64 {
+					for j, v := range g {
+						if d := math.Abs(v - wg.F64[i][j]); d > 1e-12*(1+math.Abs(v)) {
+							t.Fatalf("shards %d step %d: gradient %d[%d] = %v, whole batch %v", n, step, i, j, v, wg.F64[i][j])
+						}
+					}
+					clear(g) // as the optimizer does
+				}
 			}
+			st.Close()
 		}
-		st.Close()
 	}
 }
 
