@@ -229,6 +229,9 @@ func (b *branch) terms() []Term {
 		}
 		out = append(out, Term{Name: b.name + ":" + t.name, Value: s / float64(b.lay.B)})
 	}
+	for _, t := range b.balance {
+		out = append(out, Term{Name: b.name + ":" + t.name, Value: floats(t.val)[0]})
+	}
 	return out
 }
 

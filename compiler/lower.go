@@ -86,6 +86,8 @@ type branch struct {
 	// parameters for the decoder's KL.
 	kl      map[*check.Var]klChoice
 	qParams map[slotKey]dist.Params
+	// balance holds the class-balance KLs of the branch (balance.go).
+	balance []balanceTerm
 }
 
 // probsRead is the encoder's class probabilities of a supervised discrete
@@ -167,6 +169,9 @@ func (b *branch) lower() error {
 	obj, err := G.ApplyOp(objOp{l: b.lay}, b.lp, b.lq, b.lw, b.lqe)
 	if err != nil {
 		return fmt.Errorf("%s objective: %w", b.name, err)
+	}
+	if obj, err = b.withBalance(obj); err != nil {
+		return fmt.Errorf("%s class balance: %w", b.name, err)
 	}
 	b.objective = obj
 	// Intermediate values may be overwritten by later in-place ops, so the

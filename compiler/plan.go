@@ -26,6 +26,9 @@ type plan struct {
 	// encoderOnly relaxes every unobserved discrete variable (nothing is
 	// enumerated) and builds neither the decoder nor the objective.
 	encoderOnly bool
+	// balanced adds the class-balance term (balance.go) to the objective:
+	// the training program's unlabelled branch when Options.Balance > 0.
+	balanced bool
 	// gen is set for a generator branch: no encoder, the decoder samples
 	// its latents from the prior unless they are fixed by inputs.
 	gen *genState

@@ -50,6 +50,11 @@ type Options struct {
 	// both are Normal and the estimate stays unbiased (analytic.go; see
 	// Program.KLChoices for what each branch does).
 	AnalyticKL bool
+	// Balance is λ, the weight of the class-balance term λ·KL(q̄ ‖ U) that
+	// the training program subtracts from the unlabelled objective for
+	// every supervised discrete variable (balance.go); 0: none, the
+	// paper's objective.
+	Balance float64
 	// noHoist computes every value of an enumerating branch at all of its
 	// rows, also those invariant across the enumerated rows (hoist.go);
 	// for tests that compare the two.
@@ -158,7 +163,7 @@ func Compile(m *check.Model, w *Weights, opts Options) (*Program, error) {
 func (p *Program) lowerTraining(sets []LabelSet) error {
 	var total *G.Node
 	if p.opts.Unlabelled > 0 {
-		b, err := p.lowerBranch(plan{name: "unlabelled"}, p.opts.Unlabelled)
+		b, err := p.lowerBranch(plan{name: "unlabelled", balanced: p.opts.Balance > 0}, p.opts.Unlabelled)
 		if err != nil {
 			return err
 		}

@@ -28,6 +28,9 @@ func (b *branch) encSample(n *check.Node, slot int) error {
 	if err != nil {
 		return err
 	}
+	if err := b.noteBalance(v, slot, stat); err != nil {
+		return err
+	}
 	if hoist {
 		b.pt.enc[nodeKey{n, slot}] = value
 		b.pt.value[key] = value

@@ -67,7 +67,8 @@ type Labelled struct {
 
 // Objective holds choices of the objective's estimator.
 type Objective struct {
-	AnalyticKL bool // closed-form KL of Normal–Normal latent pairs where it keeps the estimate unbiased
+	AnalyticKL bool    // closed-form KL of Normal–Normal latent pairs where it keeps the estimate unbiased
+	Balance    float64 // λ of the class-balance term λ·KL(mean q(y|·) ‖ uniform) of the unlabelled batch
 }
 
 // Discrete says how unobserved discrete latents are handled.

@@ -335,6 +335,7 @@ func TestHashLateKeys(t *testing.T) {
 		"optimizer.clip_value":   "1",
 		"discrete.shared_noise":  "true",
 		"objective.analytic_kl":  "true",
+		"objective.balance":      "10",
 		"batch.shards":           "2",
 	}
 	// The lines of the late keys (and of sections holding only late keys)
@@ -347,7 +348,7 @@ func TestHashLateKeys(t *testing.T) {
 		"  schedule: constant\n": true, "  decay: 0.5\n": true, "  decay_steps: 0\n": true, "  warmup_steps: 0\n": true,
 		"  clip_norm: 0.0\n": true, "  clip_value: 0.0\n": true,
 		"  shared_noise: false\n": true,
-		"objective:\n":            true, "  analytic_kl: false\n": true,
+		"objective:\n":            true, "  analytic_kl: false\n": true, "  balance: 0.0\n": true,
 		"  shards: 1\n": true,
 	}
 	c := Default()

@@ -38,6 +38,7 @@ func CompileOptions(m *check.Model, cfg *config.Config, n int) compiler.Options 
 		Default:     compiler.Discrete{Relax: cfg.Discrete.Default == config.Relax, Temperature: cfg.Discrete.Temperature},
 		SharedNoise: cfg.Discrete.SharedNoise,
 		AnalyticKL:  cfg.Objective.AnalyticKL,
+		Balance:     cfg.Objective.Balance,
 		Shards:      cfg.Batch.Shards,
 	}
 	supervised := false
