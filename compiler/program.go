@@ -76,6 +76,9 @@ type Options struct {
 	// of its own run concurrently (CompileStep, Shards); 0 or 1: one
 	// Program. Compile itself ignores it.
 	Shards int
+	// part marks a Program that is one part of Shards, which updates the
+	// parts' class-balance state itself after each step.
+	part bool
 	// Sets, when not empty, replaces Labelled and SupWeight: one labelled
 	// branch per observed set, for data points that carry only some of the
 	// supervised variables (the paper's objective with O per point).
@@ -285,6 +288,9 @@ func (p *Program) Step(batch Batch, rng *rand.Rand) (Result, error) {
 	defer p.vm.Reset()
 	if err := p.vm.RunAll(); err != nil {
 		return Result{}, fmt.Errorf("running %s: %w", p.Model.Name, err)
+	}
+	if !p.opts.part {
+		p.updateBalance()
 	}
 	res := Result{Loss: scalarValue(p.loss.Value())}
 	for _, b := range p.brs {

@@ -18,6 +18,10 @@ type Stepper interface {
 	Grads() (Grads, error)
 	// Close releases the machines.
 	Close() error
+	// BalanceRef and SetBalanceRef read and set the running means of the
+	// class-balance terms (balance.go), which a checkpoint saves.
+	BalanceRef() []float64
+	SetBalanceRef([]float64) error
 }
 
 // CompileStep builds the training step of m over w: one Program, or, with
@@ -77,6 +81,7 @@ func CompileShards(m *check.Model, w *Weights, opts Options) (*Shards, error) {
 	}
 	part := opts
 	part.Shards = 1
+	part.part = true
 	if err := divide(&part.Unlabelled, n, "the unlabelled batch"); err != nil {
 		return nil, err
 	}
@@ -161,6 +166,7 @@ func (s *Shards) Step(batch Batch, rng *rand.Rand) (Result, error) {
 			return Result{}, fmt.Errorf("part %d of %d: %w", i+1, n, err)
 		}
 	}
+	s.updateBalance()
 	out := Result{Terms: append([]Term(nil), s.res[0].Terms...)}
 	inv := 1 / float64(n)
 	for _, r := range s.res {

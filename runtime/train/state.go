@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"ssdgm/runtime/ckpt"
 	"ssdgm/runtime/labelled"
@@ -12,6 +13,33 @@ import (
 
 // checkpointDir is the folder of a run holding its checkpoints.
 const checkpointDir = "checkpoints"
+
+// metaBalance is the checkpoint metadata key of the class-balance running
+// means (objective.balance): comma-separated floats that parse back to the
+// same bits.
+const metaBalance = "balance_ref"
+
+// formatFloats writes v as comma-separated shortest round-trip decimals.
+func formatFloats(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return strings.Join(parts, ",")
+}
+
+// parseFloats reads what formatFloats writes.
+func parseFloats(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		x, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
 
 // checkpoint writes the run's state atomically: parameters, Adam state,
 // both samplers' positions, the noise generator, the step counters and
@@ -56,6 +84,9 @@ func (t *trainer) snapshot() (*ckpt.Checkpoint, error) {
 	for name, s := range t.samplers() {
 		st := s.State()
 		c.Positions[name] = ckpt.Position{Epoch: st.Epoch, Offset: st.Offset}
+	}
+	if ref := t.prog.BalanceRef(); len(ref) > 0 {
+		c.Meta[metaBalance] = formatFloats(ref)
 	}
 	rs, err := t.pcg.MarshalBinary()
 	if err != nil {
@@ -119,6 +150,19 @@ func (t *trainer) restore() error {
 	if v, ok := c.Meta["clipped"]; ok { // absent from older checkpoints
 		if t.clippedInEpoch, err = strconv.Atoi(v); err != nil {
 			return fmt.Errorf("checkpoint %s: bad clipped count: %w", path, err)
+		}
+	}
+	if len(t.prog.BalanceRef()) > 0 {
+		v, ok := c.Meta[metaBalance]
+		if !ok {
+			return fmt.Errorf("checkpoint %s has no class-balance state (%s), which objective.balance needs", path, metaBalance)
+		}
+		ref, err := parseFloats(v)
+		if err == nil {
+			err = t.prog.SetBalanceRef(ref)
+		}
+		if err != nil {
+			return fmt.Errorf("checkpoint %s: bad %s: %w", path, metaBalance, err)
 		}
 	}
 	t.run.Logf("resumed from %s at step %d (epoch %d, %d steps into it)", path, t.step, t.epoch+1, t.inEpoch)
