@@ -214,8 +214,8 @@ type balanceTerm struct {
 }
 
 // noteBalance records, in a training program's unlabelled branch with
-// Options.Balance > 0, the class-balance KL of the supervised discrete
-// variable v (in slot) from its encoder logits [rows, K]: the term S
+// Options.Balance > 0, the class-balance term of the supervised discrete
+// variable v (in slot) from its encoder logits [rows, K]: S
 // against a running mean of its own, which starts uniform.
 func (b *branch) noteBalance(v *check.Var, slot int, logits *G.Node) error {
 	if b.p.opts.Balance <= 0 || !b.balanced || v.Role != check.Supervised || v.Kind != check.Discrete || b.observed[v] {
