@@ -132,6 +132,13 @@ func TestCLI(t *testing.T) {
 		{name: "report_bad_output", args: []string{"report", "testdata/configs", "-o", "report.pdf"}},
 		{name: "graph_bad_format", args: []string{"graph", "-T", "jpg", "specs/mnist.ssdgm"}},
 
+		// train --resume: config flags the stored config would ignore, and
+		// --epochs (extending the run) only without SPEC, refused before
+		// anything is read (runtime/train's TestTrainExtend extends a run).
+		{name: "train_resume_flags", args: []string{"train", "--resume", "cmd/ssdgm/testdata/run_tiny", "--set", "seed=3", "--lr", "0.01"}},
+		{name: "train_resume_epochs_spec", args: []string{"train", "--resume", "cmd/ssdgm/testdata/run_tiny", "--epochs", "9", "specs/mnist.ssdgm"}},
+		{name: "train_resume_bad_epochs", args: []string{"train", "--resume", "cmd/ssdgm/testdata/run_tiny", "--epochs", "0"}},
+
 		// data: the usage paths (what list finds depends on the machine).
 		{name: "data_usage", args: []string{"data"}},
 		{name: "data_unknown_dataset", args: []string{"data", "stats", "nope"}},

@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"ssdgm/lang/check"
@@ -21,7 +24,10 @@ Trains the model of SPEC with its run config (--config FILE, else SPEC
 with .yaml beside it, else the defaults; see docs/config.md), writing a
 run folder OUT/NAME (never overwritten: NAME_1, NAME_2, ...). Ctrl-C
 saves a checkpoint; --resume RUN continues it to the same numbers as an
-uninterrupted run. Flags override config keys.`
+uninterrupted run, with the config stored in RUN. Flags override config
+keys; with --resume RUN only --epochs N may be given, which extends a
+stopped or finished run to N epochs (the same numbers as a run started
+with N epochs).`
 
 func runTrain(e *env, args []string) int {
 	fs := newFlags(e, "train", trainUsage)
@@ -46,6 +52,10 @@ func runTrain(e *env, args []string) int {
 		src []byte
 		cfg *config.Config
 	)
+	epochs, ok := resumeFlags(e, fs, *resume, len(files) == 1)
+	if !ok {
+		return exitUsage
+	}
 	if len(files) == 1 {
 		if m, src, cfg, ok = specAndConfig(e, cf, files[0]); !ok {
 			return exitFail
@@ -67,7 +77,7 @@ func runTrain(e *env, args []string) int {
 			}
 		})
 	}
-	_, err := train.Train(ctx, train.Options{Spec: src, Model: m, Config: cfg, Resume: *resume, Observer: observer, Command: os.Args})
+	_, err := train.Train(ctx, train.Options{Spec: src, Model: m, Config: cfg, Resume: *resume, Epochs: epochs, Observer: observer, Command: os.Args})
 	switch {
 	case err == nil:
 		return exitOK
@@ -78,6 +88,46 @@ func runTrain(e *env, args []string) int {
 		printDiags(e, err, src, *cf.source)
 		return exitFail
 	}
+}
+
+// resumeFlags checks the flags given with --resume RUN: without SPEC the
+// run's stored config is used, so config flags other than --epochs would
+// be ignored and are refused; --epochs N, which extends the run, needs the
+// run's own config (no SPEC). It returns N (0 when not given).
+func resumeFlags(e *env, fs *flag.FlagSet, resume string, withSpec bool) (int, bool) {
+	if resume == "" {
+		return 0, true
+	}
+	var others []string
+	epochs := ""
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "resume", "quiet", "log-level", "source":
+		case "epochs":
+			epochs = f.Value.String()
+		default:
+			if !withSpec {
+				others = append(others, "--"+f.Name)
+			}
+		}
+	})
+	if len(others) > 0 {
+		fmt.Fprintf(e.stderr, "ssdgm train: --resume %s trains with the config stored in the run, so %s would be ignored; only --epochs N (to extend the run) may be given\n", resume, strings.Join(others, ", "))
+		return 0, false
+	}
+	if epochs == "" {
+		return 0, true
+	}
+	if withSpec {
+		fmt.Fprintf(e.stderr, "ssdgm train: --epochs with --resume extends the run with its stored config: give the run folder only (ssdgm train --resume %s --epochs %s)\n", resume, epochs)
+		return 0, false
+	}
+	n, err := strconv.Atoi(epochs)
+	if err != nil || n < 1 {
+		fmt.Fprintf(e.stderr, "ssdgm train: --epochs %q: want a positive whole number\n", epochs)
+		return 0, false
+	}
+	return n, true
 }
 
 // runSpecAndConfig reads the spec and resolved config stored in a run

@@ -8,7 +8,7 @@
 //	spec.ssdgm    the spec the run trains
 //	config.yaml   the resolved run config
 //	meta.json     tool and Go versions, seed, spec and config hashes, start,
-//	              end, status, resume times
+//	              end, status, resume times, epoch-count extensions
 //	metrics.csv   one row per epoch; the header is fixed at creation
 //	steps.jsonl   one JSON object per training step
 //	train.log     the human-readable log
@@ -65,6 +65,7 @@ type Meta struct {
 	Status     string      `json:"status"`
 	Message    string      `json:"message,omitempty"`
 	Resumes    []time.Time `json:"resumes,omitempty"`
+	Extensions []Extension `json:"extensions,omitempty"` // epoch counts changed by Extend
 }
 
 // Options is what Create writes into a new run folder.
@@ -215,16 +216,9 @@ func short(h string) string {
 // *HashMismatchError, when specHash or configHash differs from the run's,
 // and marks the run running again.
 func Open(dir, specHash, configHash string) (*Run, error) {
-	b, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	m, err := readMeta(dir)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("runs: %s is not a run folder (no %s)", dir, MetaFile)
-		}
-		return nil, fmt.Errorf("runs: %w", err)
-	}
-	var m Meta
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("runs: %s: %v", filepath.Join(dir, MetaFile), err)
+		return nil, err
 	}
 	if m.SpecHash != specHash {
 		return nil, &HashMismatchError{Dir: dir, What: "spec", Run: m.SpecHash, Now: specHash, FileInRun: filepath.Join(dir, SpecFile)}
@@ -292,6 +286,7 @@ func (r *Run) Meta() Meta {
 	m := r.meta
 	m.Resumes = append([]time.Time(nil), m.Resumes...)
 	m.Command = append([]string(nil), m.Command...)
+	m.Extensions = append([]Extension(nil), m.Extensions...)
 	return m
 }
 

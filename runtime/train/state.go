@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -117,7 +118,9 @@ func (t *trainer) restore() error {
 	for _, s := range skipped {
 		t.run.Logf("skipped a bad checkpoint: %v", s)
 	}
-	if c.SpecHash != t.run.Meta().SpecHash || c.ConfigHash != t.run.Meta().ConfigHash {
+	// A run extended to more epochs (Options.Epochs) resumes from
+	// checkpoints written under its earlier config hashes too.
+	if meta := t.run.Meta(); c.SpecHash != meta.SpecHash || !slices.Contains(meta.ConfigHashes(), c.ConfigHash) {
 		return fmt.Errorf("checkpoint %s was written for another spec or config", path)
 	}
 	if err := t.optim.load(c); err != nil {

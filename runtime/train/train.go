@@ -31,10 +31,16 @@ const Version = "0.1.0"
 
 // Options configure a training run.
 type Options struct {
-	Spec     []byte       // the spec source, copied into the run folder
-	Model    *check.Model // the checked spec
-	Config   *config.Config
-	Resume   string // a run folder to continue; Spec and Config must match it
+	Spec   []byte       // the spec source, copied into the run folder
+	Model  *check.Model // the checked spec
+	Config *config.Config
+	Resume string // a run folder to continue; Spec and Config must match it
+	// Epochs, with Resume, extends the run to this many epochs (0: the
+	// run's own count). The learning-rate schedule depends on the step
+	// only and every random stream on the seed and the step, so the
+	// extended run's epochs are those of a run started with Epochs;
+	// only its metrics.csv has test columns at the old last epoch too.
+	Epochs   int
 	Observer Observer
 	Command  []string // recorded in meta.json
 	Data     data.Options
@@ -152,6 +158,9 @@ func (t *trainer) setup() error {
 	}
 	specHash, cfgHash := runs.Hash(t.opt.Spec), cfg.Hash()
 	if t.opt.Resume != "" {
+		if cfgHash, err = t.extend(specHash, cfgHash); err != nil {
+			return err
+		}
 		if t.run, err = runs.Open(t.opt.Resume, specHash, cfgHash); err != nil {
 			return err
 		}
