@@ -228,59 +228,6 @@ func (t *trainer) setup() error {
 	return nil
 }
 
-// chooseLabelled draws the labelled subset once, fixed for the whole run:
-// class-balanced on the first categorical supervised variable when asked.
-func (t *trainer) chooseLabelled() error {
-	cfg := t.cfg
-	classes := 1
-	lab := make([]int, t.train.N)
-	for _, v := range t.m.Vars {
-		if v.Role == check.Supervised && v.Kind == check.Discrete && v.Slots == 0 {
-			t.classVar = v
-			break
-		}
-	}
-	if t.classVar != nil {
-		ld := t.train.Labels[t.classVar.Label.Name]
-		classes = t.classVar.Classes
-		for i := range lab {
-			lab[i] = ld.Class(i, 0)
-		}
-	}
-	hasSupervised := false
-	for _, v := range t.m.Vars {
-		hasSupervised = hasSupervised || v.Role == check.Supervised
-	}
-	if hasSupervised && len(cfg.Labelled.Counts) > 0 {
-		if err := checkCounts(t.m, cfg.Labelled.Counts); err != nil {
-			return err
-		}
-		var classes []int
-		if t.classVar != nil {
-			classes = lab
-		}
-		idx, vars, err := groupLabels(supervisedVars(t.m), cfg, classes, t.classVarClasses(), t.train.N)
-		if err != nil {
-			return err
-		}
-		for i := range idx {
-			t.groups = append(t.groups, &labelGroup{vars: vars[i], idx: idx[i], labels: map[string][]float32{}})
-			t.chosen = append(t.chosen, idx[i]...)
-		}
-		slices.Sort(t.chosen)
-		return nil
-	}
-	if !hasSupervised || cfg.Labelled.Count == 0 {
-		return nil
-	}
-	chosen, err := labelled.Select(lab, classes, labelled.Options{Count: cfg.Labelled.Count, Balanced: cfg.Labelled.Balanced && t.classVar != nil, Seed: cfg.LabelledSeed()})
-	if err != nil {
-		return fmt.Errorf("choosing %d labelled examples: %w", cfg.Labelled.Count, err)
-	}
-	t.chosen = chosen
-	return nil
-}
-
 // firstN returns the first n examples of s (all of them when n is 0 or
 // at least s.N).
 func firstN(s *data.Split, n int) (*data.Split, error) {
