@@ -60,14 +60,15 @@ type Run struct {
 // Name returns the run folder's base name.
 func (r *Run) Name() string { return filepath.Base(r.Dir) }
 
-// Wall returns the time from start to end in meta.json (evaluation
-// included; for a resumed run, the pause too), or 0 for a run without an
-// end.
+// Wall returns the time from start to end in meta.json less its recorded
+// pauses between an end and a resume (evaluation included; the pause after
+// a process killed without an end is not known, so counted), or 0 for a
+// run without an end.
 func (r *Run) Wall() time.Duration {
 	if r.Meta.End == nil {
 		return 0
 	}
-	return r.Meta.End.Sub(r.Meta.Start)
+	return r.Meta.End.Sub(r.Meta.Start) - time.Duration(r.Meta.PausedSeconds*float64(time.Second))
 }
 
 // Last returns the value of column col in the last metrics row.

@@ -42,6 +42,7 @@ type fakeRun struct {
 	status string // runs.Status*
 	msg    string
 	wall   time.Duration
+	paused time.Duration // recorded in meta.json's paused_seconds, counted in wall
 }
 
 var baseCols = []string{"epoch", "step", "loss", "seconds", "examples_per_s", "elbo_val", "err_val_y", "err_test_y", "elbo_test"}
@@ -93,6 +94,7 @@ func (f fakeRun) write(t *testing.T, out string) string {
 		t.Fatal(err)
 	}
 	m.GoVersion = "go"
+	m.PausedSeconds = f.paused.Seconds()
 	m.Start = time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
 	if m.End != nil {
 		end := m.Start.Add(f.wall)
@@ -362,5 +364,21 @@ func TestPlot(t *testing.T) {
 	}
 	if !found[0] || !found[1] {
 		t.Errorf("group colours drawn: %v, want both", found)
+	}
+}
+
+// TestWallLessPauses: a run's wall time is start to end less the pauses
+// meta.json records between an end and a resume (an extended run's wait
+// between its first end and the extension is not training time).
+func TestWallLessPauses(t *testing.T) {
+	out := t.TempDir()
+	dir := fakeRun{name: "r", seed: 1, status: runs.StatusDone, wall: 3 * time.Hour, paused: 2 * time.Hour,
+		rows: []map[string]any{epochRow(1, 0.5, map[string]float64{"err_test_y": 0.4, "elbo_test": -100})}}.write(t, out)
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Wall(); got != time.Hour {
+		t.Errorf("Wall = %v, want 1h (3h start to end less a 2h pause)", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestExtend rewrites a run's config and hash, records the change, lets
@@ -83,4 +84,39 @@ func TestExtend(t *testing.T) {
 
 func writeRaw(dir, name string, b []byte) error {
 	return os.WriteFile(filepath.Join(dir, name), b, 0o644)
+}
+
+// TestOpenCountsPause: reopening a run that had ended adds the time since
+// its end to paused_seconds; a run without an end adds nothing.
+func TestOpenCountsPause(t *testing.T) {
+	o := opts()
+	r, err := Create(t.TempDir(), "mnist", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Finish(StatusDone, ""); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now().UTC().Add(-time.Hour)
+	m := r.Meta()
+	m.End = &end
+	if err := (&Run{dir: r.Dir(), meta: m}).writeMeta(); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := Open(r.Dir(), Hash(o.Spec), Hash(o.Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := r2.Meta().PausedSeconds; p < 3599 || p > 3700 {
+		t.Errorf("paused_seconds = %v after a pause of an hour", p)
+	}
+	r2.Close() // killed: no end
+	r3, err := Open(r.Dir(), Hash(o.Spec), Hash(o.Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, q := r2.Meta().PausedSeconds, r3.Meta().PausedSeconds; p != q {
+		t.Errorf("reopening a run without an end changed paused_seconds from %v to %v", p, q)
+	}
+	r3.Close()
 }

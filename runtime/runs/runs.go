@@ -8,7 +8,8 @@
 //	spec.ssdgm    the spec the run trains
 //	config.yaml   the resolved run config
 //	meta.json     tool and Go versions, seed, spec and config hashes, start,
-//	              end, status, resume times, epoch-count extensions
+//	              end, status, resume times and pauses, epoch-count
+//	              extensions
 //	metrics.csv   one row per epoch; the header is fixed at creation
 //	steps.jsonl   one JSON object per training step
 //	train.log     the human-readable log
@@ -66,6 +67,11 @@ type Meta struct {
 	Message    string      `json:"message,omitempty"`
 	Resumes    []time.Time `json:"resumes,omitempty"`
 	Extensions []Extension `json:"extensions,omitempty"` // epoch counts changed by Extend
+	// PausedSeconds sums the time between an end (done, stopped, failed)
+	// and the next resume: start to end less this is the time a process
+	// had the run open. A process killed without an end leaves its pause
+	// uncounted.
+	PausedSeconds float64 `json:"paused_seconds,omitempty"`
 }
 
 // Options is what Create writes into a new run folder.
@@ -231,10 +237,14 @@ func Open(dir, specHash, configHash string) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{dir: dir, meta: m, columns: cols}
+	now := time.Now().UTC()
+	if m.End != nil && now.After(*m.End) {
+		r.meta.PausedSeconds += now.Sub(*m.End).Seconds()
+	}
 	r.meta.Status = StatusRunning
 	r.meta.End = nil
 	r.meta.Message = ""
-	r.meta.Resumes = append(r.meta.Resumes, time.Now().UTC())
+	r.meta.Resumes = append(r.meta.Resumes, now)
 	if err := r.writeMeta(); err != nil {
 		return nil, err
 	}
