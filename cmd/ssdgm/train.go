@@ -8,7 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -25,9 +25,13 @@ with .yaml beside it, else the defaults; see docs/config.md), writing a
 run folder OUT/NAME (never overwritten: NAME_1, NAME_2, ...). Ctrl-C
 saves a checkpoint; --resume RUN continues it to the same numbers as an
 uninterrupted run, with the config stored in RUN. Flags override config
-keys; with --resume RUN only --epochs N may be given, which extends a
-stopped or finished run to N epochs (the same numbers as a run started
-with N epochs).`
+keys. With --resume RUN, the run's stored config is used; --epochs N
+extends a stopped or finished run to N epochs, and --set may also change
+the learning-rate schedule (optimizer.schedule, decay, decay_steps,
+warmup_steps) where it keeps the rate of every step the run planned, e.g.
+--set optimizer.schedule=step --set optimizer.decay=0.1 --set
+optimizer.decay_steps=STEPS_DONE: the run then ends where a run started
+with the changed config ends.`
 
 func runTrain(e *env, args []string) int {
 	fs := newFlags(e, "train", trainUsage)
@@ -52,10 +56,11 @@ func runTrain(e *env, args []string) int {
 		src []byte
 		cfg *config.Config
 	)
-	epochs, ok := resumeFlags(e, fs, *resume, len(files) == 1)
+	changes, ok := resumeFlags(e, fs, cf, *resume, len(files) == 1)
 	if !ok {
 		return exitUsage
 	}
+	var ext *config.Config
 	if len(files) == 1 {
 		if m, src, cfg, ok = specAndConfig(e, cf, files[0]); !ok {
 			return exitFail
@@ -63,6 +68,16 @@ func runTrain(e *env, args []string) int {
 	} else {
 		if m, src, cfg, ok = runSpecAndConfig(e, *resume, *cf.source); !ok {
 			return exitFail
+		}
+		if len(changes) > 0 {
+			_, _, ext, _ = runSpecAndConfig(e, *resume, *cf.source)
+			for _, kv := range changes {
+				k, v, _ := strings.Cut(kv, "=")
+				if err := ext.Set(k, v); err != nil {
+					fmt.Fprintf(e.stderr, "ssdgm train: %s: %v\n", kv, err)
+					return exitUsage
+				}
+			}
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -77,7 +92,7 @@ func runTrain(e *env, args []string) int {
 			}
 		})
 	}
-	_, err := train.Train(ctx, train.Options{Spec: src, Model: m, Config: cfg, Resume: *resume, Epochs: epochs, Observer: observer, Command: os.Args})
+	_, err := train.Train(ctx, train.Options{Spec: src, Model: m, Config: cfg, Resume: *resume, Extend: ext, Observer: observer, Command: os.Args})
 	switch {
 	case err == nil:
 		return exitOK
@@ -90,44 +105,52 @@ func runTrain(e *env, args []string) int {
 	}
 }
 
-// resumeFlags checks the flags given with --resume RUN: without SPEC the
-// run's stored config is used, so config flags other than --epochs would
-// be ignored and are refused; --epochs N, which extends the run, needs the
-// run's own config (no SPEC). It returns N (0 when not given).
-func resumeFlags(e *env, fs *flag.FlagSet, resume string, withSpec bool) (int, bool) {
+// resumeFlags checks the flags given with --resume RUN and returns the
+// config changes that extend the run (key=value, from --epochs and --set
+// of train.ExtendKeys). Without SPEC the run's stored config is used, so
+// other config flags would be ignored and are refused; extending needs
+// the run's own config (no SPEC).
+func resumeFlags(e *env, fs *flag.FlagSet, cf *configFlags, resume string, withSpec bool) ([]string, bool) {
 	if resume == "" {
-		return 0, true
+		return nil, true
 	}
-	var others []string
-	epochs := ""
+	var others, changes []string
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "resume", "quiet", "log-level", "source":
+		case "resume", "quiet", "log-level", "source", "set":
 		case "epochs":
-			epochs = f.Value.String()
+			changes = append(changes, "epochs="+f.Value.String())
 		default:
-			if !withSpec {
-				others = append(others, "--"+f.Name)
-			}
+			others = append(others, "--"+f.Name)
 		}
 	})
-	if len(others) > 0 {
-		fmt.Fprintf(e.stderr, "ssdgm train: --resume %s trains with the config stored in the run, so %s would be ignored; only --epochs N (to extend the run) may be given\n", resume, strings.Join(others, ", "))
-		return 0, false
+	for _, kv := range cf.sets {
+		k, _, _ := strings.Cut(kv, "=")
+		if slices.Contains(train.ExtendKeys(), k) {
+			changes = append(changes, kv)
+		} else {
+			others = append(others, "--set "+kv)
+		}
 	}
-	if epochs == "" {
-		return 0, true
+	switch {
+	case withSpec && len(changes) > 0:
+		var flags []string
+		for _, kv := range changes {
+			if n, ok := strings.CutPrefix(kv, "epochs="); ok {
+				flags = append(flags, "--epochs "+n)
+			} else {
+				flags = append(flags, "--set "+kv)
+			}
+		}
+		fmt.Fprintf(e.stderr, "ssdgm train: %s with --resume extends the run with its stored config: give the run folder only (ssdgm train --resume %s %s)\n",
+			strings.Join(flags, ", "), resume, strings.Join(flags, " "))
+		return nil, false
+	case !withSpec && len(others) > 0:
+		fmt.Fprintf(e.stderr, "ssdgm train: --resume %s trains with the config stored in the run, so %s would be ignored; only --epochs N and --set of %s (to extend the run) may be given\n",
+			resume, strings.Join(others, ", "), strings.Join(train.ExtendKeys()[1:], ", "))
+		return nil, false
 	}
-	if withSpec {
-		fmt.Fprintf(e.stderr, "ssdgm train: --epochs with --resume extends the run with its stored config: give the run folder only (ssdgm train --resume %s --epochs %s)\n", resume, epochs)
-		return 0, false
-	}
-	n, err := strconv.Atoi(epochs)
-	if err != nil || n < 1 {
-		fmt.Fprintf(e.stderr, "ssdgm train: --epochs %q: want a positive whole number\n", epochs)
-		return 0, false
-	}
-	return n, true
+	return changes, true
 }
 
 // runSpecAndConfig reads the spec and resolved config stored in a run

@@ -3,7 +3,6 @@ package train
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,30 +11,34 @@ import (
 	"ssdgm/runtime/runs"
 )
 
-// TestTrainExtend finishes a tiny run of 3 epochs, extends it with
-// Options.Epochs to 5, and checks that it ends where a run started with 5
-// epochs ends, bit for bit (parameters, every step record, the test and
-// best-checkpoint metrics), under an exponential learning-rate decay and
-// gradient clipping; that the run folder's config now says 5 epochs and
-// meta.json records the extension; and that shortening is refused.
+// TestTrainExtend finishes a tiny run of 3 epochs at a constant learning
+// rate, extends it with Options.Extend to 5 epochs with a step schedule
+// that cuts the rate tenfold after the 12 steps trained, and checks that it
+// ends where a run started with that config ends, bit for bit
+// (parameters, the step records after the extension, the test and
+// best-checkpoint metrics); that the run folder's config and meta.json say
+// so; and that shortening, a schedule that changes the steps trained and
+// a change of another key are refused.
 func TestTrainExtend(t *testing.T) {
 	needMNIST(t)
 	src, m := loadMNIST(t)
-	mk := func(out, epochs string) *config.Config {
-		cfg := tinyConfig(t, out)
-		for k, v := range map[string]string{"epochs": epochs, "optimizer.schedule": "exponential", "optimizer.decay": "0.8",
-			"optimizer.clip_norm": "5"} {
+	set := func(cfg *config.Config, kv map[string]string) *config.Config {
+		for k, v := range kv {
 			if err := cfg.Set(k, v); err != nil {
 				t.Fatal(err)
 			}
 		}
 		return cfg
 	}
-	full, err := Train(context.Background(), Options{Spec: src, Model: m, Config: mk(t.TempDir(), "5")})
+	drop := map[string]string{"epochs": "5", "optimizer.schedule": "step", "optimizer.decay": "0.1", "optimizer.decay_steps": "12"}
+	base := func(out string) *config.Config {
+		return set(tinyConfig(t, out), map[string]string{"optimizer.clip_norm": "5"})
+	}
+	full, err := Train(context.Background(), Options{Spec: src, Model: m, Config: set(base(t.TempDir()), drop)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	short, err := Train(context.Background(), Options{Spec: src, Model: m, Config: mk(t.TempDir(), "3")})
+	short, err := Train(context.Background(), Options{Spec: src, Model: m, Config: base(t.TempDir())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,13 +53,28 @@ func TestTrainExtend(t *testing.T) {
 		}
 		return cfg
 	}
-
-	_, err = Train(context.Background(), Options{Spec: src, Model: m, Config: stored(), Resume: short.Dir, Epochs: 2})
-	if err == nil || !strings.Contains(err.Error(), "extended, not shortened") {
-		t.Errorf("extending 3 epochs to 2: got %v, want a refusal", err)
+	extend := func(kv map[string]string) (*Summary, error) {
+		return Train(context.Background(), Options{Spec: src, Model: m, Config: stored(), Resume: short.Dir, Extend: set(stored(), kv)})
 	}
 
-	ext, err := Train(context.Background(), Options{Spec: src, Model: m, Config: stored(), Resume: short.Dir, Epochs: 5})
+	for _, c := range []struct {
+		kv   map[string]string
+		want string
+	}{
+		{map[string]string{"epochs": "2"}, "extended, not shortened"},
+		{map[string]string{"epochs": "5", "optimizer.schedule": "step", "optimizer.decay": "0.1", "optimizer.decay_steps": "4"}, "at step 5 of the run's 12"},
+		{map[string]string{"epochs": "5", "optimizer.warmup_steps": "3"}, "at step 1 of the run's 12"},
+		{map[string]string{"epochs": "5", "seed": "6"}, "only [epochs optimizer.schedule"},
+	} {
+		if _, err := extend(c.kv); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("extend with %v: got %v, want an error with %q", c.kv, err, c.want)
+		}
+	}
+	if got := stored().Epochs; got != 3 {
+		t.Fatalf("a refused extension changed the run's config to %d epochs", got)
+	}
+
+	ext, err := extend(drop)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,18 +84,24 @@ func TestTrainExtend(t *testing.T) {
 	_, a := finalParams(t, full.Dir)
 	_, b := finalParams(t, ext.Dir)
 	if string(a) != string(b) {
-		t.Error("the extended run ends with other parameters than the run started with 5 epochs")
+		t.Error("the extended run ends with other parameters than the run started with its config")
 	}
-	if sa, sb := readFile(t, filepath.Join(full.Dir, runs.StepsFile)), readFile(t, filepath.Join(ext.Dir, runs.StepsFile)); sa != sb {
-		t.Errorf("%s of the extended run differs from the 5-epoch run's", runs.StepsFile)
+	// The steps after the extension are logged as the full run's (the
+	// first 12 have no lr field in the run that began unscheduled).
+	tail := func(dir string) []string {
+		lines := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(dir, runs.StepsFile))), "\n")
+		return lines[12:]
+	}
+	if sa, sb := tail(full.Dir), tail(ext.Dir); strings.Join(sa, "\n") != strings.Join(sb, "\n") {
+		t.Errorf("steps 13-20 differ:\nstarted with the schedule:\n%s\nextended:\n%s", strings.Join(sa, "\n"), strings.Join(sb, "\n"))
 	}
 	for _, k := range resumedKeys {
 		if full.Metrics[k] != ext.Metrics[k] {
-			t.Errorf("%s: 5-epoch run %v, extended %v", k, full.Metrics[k], ext.Metrics[k])
+			t.Errorf("%s: run started with the schedule %v, extended %v", k, full.Metrics[k], ext.Metrics[k])
 		}
 	}
-	if got := stored().Epochs; got != 5 {
-		t.Errorf("the run's config.yaml has %d epochs after the extension, want 5", got)
+	if got := stored(); got.Epochs != 5 || got.Optimizer.Schedule != config.ScheduleStep || got.Optimizer.DecaySteps != 12 {
+		t.Errorf("the run's config.yaml after the extension: %d epochs, optimizer %+v", got.Epochs, got.Optimizer)
 	}
 	var meta runs.Meta
 	if err := json.Unmarshal(mustRead(t, filepath.Join(short.Dir, runs.MetaFile)), &meta); err != nil {
@@ -92,9 +116,6 @@ func TestTrainExtend(t *testing.T) {
 	// A plain resume of the extended, finished run trains nothing more.
 	again, err := Train(context.Background(), Options{Spec: src, Model: m, Config: stored(), Resume: short.Dir})
 	if err != nil || again.Steps != full.Steps {
-		t.Errorf("resuming the finished extended run: %v, %d steps", err, again.Steps)
-	}
-	if _, err := os.Stat(short.Dir); err != nil {
-		t.Fatal(err)
+		t.Errorf("resuming the finished extended run: %v, %+v", err, again)
 	}
 }

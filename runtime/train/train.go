@@ -35,12 +35,13 @@ type Options struct {
 	Model  *check.Model // the checked spec
 	Config *config.Config
 	Resume string // a run folder to continue; Spec and Config must match it
-	// Epochs, with Resume, extends the run to this many epochs (0: the
-	// run's own count). The learning-rate schedule depends on the step
+	// Extend, with Resume, is the run's config with more epochs and/or
+	// another learning-rate schedule (ExtendKeys), which the run is
+	// extended to (nil: the run's own). The schedule depends on the step
 	// only and every random stream on the seed and the step, so the
-	// extended run's epochs are those of a run started with Epochs;
-	// only its metrics.csv has test columns at the old last epoch too.
-	Epochs   int
+	// extended run's steps are those of a run started with Extend; only
+	// its metrics.csv has test columns at the old last epoch too.
+	Extend   *config.Config
 	Observer Observer
 	Command  []string // recorded in meta.json
 	Data     data.Options
